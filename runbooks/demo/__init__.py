@@ -1,0 +1,88 @@
+"""Demo data for `make run`: providers, the four demo users and runbooks with history.
+
+`seed()` is idempotent: a second run finds everything in place and changes nothing.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from runbooks import services
+from runbooks.choices import Kind
+from runbooks.models import Document, Provider, Role
+
+DEMO_USERS = [
+    ("alice", "editor at Nordwolke Cloud"),
+    ("bob", "editor at Alpenstack"),
+    ("dave", "reader at Nordwolke Cloud"),
+    ("carol", "community moderator (staff)"),
+]
+
+# (username, provider slug or None, role, is_staff)
+_PEOPLE = [
+    ("alice", "nordwolke", Role.EDITOR, False),
+    ("bob", "alpenstack", Role.EDITOR, False),
+    ("dave", "nordwolke", Role.READER, False),
+    ("carol", None, None, True),
+    ("hanna", "hansecloud", Role.ADMIN, False),
+]
+
+
+def _seed_people(password: str) -> dict:
+    from runbooks.demo.content import PROVIDERS
+
+    for slug, name, website in PROVIDERS:
+        services.create_provider(slug, name, website)
+    users = {}
+    for username, provider_slug, role, is_staff in _PEOPLE:
+        user = services.ensure_user(username, password)
+        if user.is_staff != is_staff:
+            user.is_staff = is_staff
+            user.save(update_fields=["is_staff"])
+        if provider_slug:
+            services.set_membership(Provider.objects.get(slug=provider_slug), user, role)
+        users[username] = user
+    return users
+
+
+def _seed_runbook(spec: dict, users: dict) -> None:
+    if Document.objects.filter(kind=Kind.RUNBOOK, slug=spec["slug"]).exists():
+        return
+    provider = Provider.objects.get(slug=spec["provider"]) if spec["provider"] else None
+    first, *later = spec["revisions"]
+    document = services.create_document(
+        kind=Kind.RUNBOOK,
+        slug=spec["slug"],
+        title=spec["title"],
+        body=first["body"],
+        author=users[first["author"]],
+        provider=provider,
+        visibility=spec["visibility"],
+        tags=spec["tags"],
+        component=spec["component"],
+        message=first["message"],
+    )
+    for revision in later:
+        services.add_revision(
+            document,
+            title=spec["title"],
+            body=revision["body"],
+            author=users[revision["author"]],
+            base_revision=document.current_revision.number,
+            message=revision["message"],
+        )
+    if spec.get("stale"):
+        services.mark_reviewed(
+            document, reviewer=users[first["author"]], when=timezone.now() - timedelta(days=400)
+        )
+
+
+@transaction.atomic
+def seed() -> None:
+    from runbooks.demo.content import RUNBOOKS
+
+    users = _seed_people(settings.OPENOPS_DEMO_PASSWORD)
+    for spec in RUNBOOKS:
+        _seed_runbook(spec, users)

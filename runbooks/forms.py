@@ -1,0 +1,81 @@
+"""Forms for the pages. They validate input; the services do the writing."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from runbooks import markdown, services
+from runbooks.choices import Kind, Visibility
+from runbooks.visibility import writable_providers
+
+COMMUNITY = ""
+
+
+class DocumentForm(forms.Form):
+    """Title, Markdown and details of a document; `base_revision` guards against overwrites."""
+
+    title = forms.CharField(max_length=200)
+    body = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 24, "spellcheck": "true"}),
+        required=False,
+        help_text="Markdown: headings, lists, tables, fenced code blocks (```bash).",
+    )
+    tags = forms.CharField(
+        required=False, help_text="Comma-separated, e.g. ceph, storage, on-call."
+    )
+    component = forms.CharField(
+        max_length=100, required=False, help_text="e.g. nova, ceph, kubernetes, network."
+    )
+    review_interval_days = forms.IntegerField(
+        min_value=1, max_value=3650, initial=180, label="Review every (days)"
+    )
+    message = forms.CharField(
+        max_length=300, required=False, label="What changed", help_text="Shown in the history."
+    )
+    base_revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, kind=Kind.RUNBOOK, **kwargs):
+        super().__init__(*args, **kwargs)
+        if kind != Kind.RUNBOOK:
+            del self.fields["component"], self.fields["review_interval_days"]
+
+    def clean_body(self):
+        body = markdown.normalise(self.cleaned_data["body"])
+        markdown.check_size(body)
+        return body
+
+    def clean_tags(self):
+        labels = self.cleaned_data["tags"].split(",")
+        services.parse_tags(labels)
+        return [label for label in labels if label.strip()]
+
+    def clean_title(self):
+        return " ".join(self.cleaned_data["title"].split())
+
+
+class NewDocumentForm(DocumentForm):
+    """A new document also chooses where it lives and who may read it."""
+
+    provider = forms.ChoiceField(label="Provider")
+    visibility = forms.ChoiceField(choices=Visibility.choices)
+    slug = forms.SlugField(
+        max_length=200, required=False, help_text="Optional; made from the title when empty."
+    )
+
+    field_order = ["title", "provider", "visibility", "slug", "component", "tags", "body"]
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.providers = {str(p.pk): p for p in writable_providers(user)}
+        choices = [(pk, p.name) for pk, p in self.providers.items()]
+        if user.is_staff or self.providers:
+            choices.append((COMMUNITY, "Community (no provider)"))
+        self.fields["provider"].choices = choices
+        del self.fields["base_revision"], self.fields["message"]
+
+    def clean_provider(self):
+        value = self.cleaned_data["provider"]
+        if value == COMMUNITY:
+            return None
+        if value not in self.providers:
+            raise ValidationError("You are not an editor of that provider.")
+        return self.providers[value]

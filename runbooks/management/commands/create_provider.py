@@ -1,0 +1,21 @@
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from runbooks import services
+
+
+class Command(BaseCommand):
+    help = "Create a provider (or update its name and website)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("slug")
+        parser.add_argument("--name", required=True)
+        parser.add_argument("--website", default="")
+
+    def handle(self, slug, name, website, **options):
+        try:
+            provider, created = services.create_provider(slug, name, website)
+        except ValidationError as exc:
+            raise CommandError(" ".join(exc.messages)) from None
+        verb = "Created" if created else "Updated"
+        self.stdout.write(f"{verb} provider {provider.slug} ({provider.name}).")

@@ -1,0 +1,15 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from runbooks.demo import DEMO_USERS
+
+
+class Command(BaseCommand):
+    help = "Print the demo logins that seed_demo creates."
+
+    def handle(self, **options):
+        password = settings.OPENOPS_DEMO_PASSWORD
+        self.stdout.write(f"\nOpenOps demo logins (password: {password})")
+        for username, description in DEMO_USERS:
+            self.stdout.write(f"  {username:<6} {description}")
+        self.stdout.write("Open http://127.0.0.1:8000/ and sign in.\n")

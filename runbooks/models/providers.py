@@ -1,0 +1,54 @@
+"""Operator organisations and the people who belong to them."""
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+
+class Provider(models.Model):
+    """An operator organisation, e.g. a public cloud built on the Sovereign Cloud Stack."""
+
+    slug = models.SlugField(max_length=50, unique=True)
+    name = models.CharField(max_length=200)
+    website = models.URLField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("provider-detail", args=[self.slug])
+
+
+class Role(models.TextChoices):
+    """Roles grow: an editor may do all a reader may, an admin all an editor may."""
+
+    READER = "reader", "Reader"
+    EDITOR = "editor", "Editor"
+    ADMIN = "admin", "Admin"
+
+
+ROLE_RANK = {Role.READER: 1, Role.EDITOR: 2, Role.ADMIN: 3}
+
+
+class Membership(models.Model):
+    """A user's role at one provider."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.READER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "provider"], name="one_membership_per_provider")
+        ]
+        ordering = ["provider__name", "user__username"]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.role} at {self.provider})"

@@ -1,0 +1,348 @@
+"""Every write goes through here: pages, API, tasks and commands call these functions.
+
+Services keep the domain's invariants (numbered immutable revisions, unique slugs, derived
+fields); callers check permissions with `runbooks.visibility` before calling.
+"""
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from runbooks import markdown
+from runbooks.choices import KIND_DEFAULTS, Kind, Status, Visibility
+from runbooks.models import Document, Membership, Provider, Revision, Role, Tag
+
+MAX_SLUG = 200
+MAX_TAGS = 20
+
+
+class EditConflict(Exception):
+    """The edit started from a revision that is no longer current."""
+
+    def __init__(self, document: Document, base: int | None):
+        self.document = document
+        self.base = base
+        self.current = document.current_revision
+        super().__init__(
+            f"This document changed since revision {base}: "
+            f"the current revision is {self.current.number if self.current else 0}."
+        )
+
+
+# --- Providers and people ---------------------------------------------------------------------
+
+
+def create_provider(slug: str, name: str, website: str = "") -> tuple[Provider, bool]:
+    """Create a provider, or update name and website of an existing one."""
+    if slug != slugify(slug) or not slug:
+        raise ValidationError(f"{slug!r} is not a valid slug: use lower-case letters, digits, -.")
+    provider, created = Provider.objects.update_or_create(
+        slug=slug, defaults={"name": name, "website": website}
+    )
+    return provider, created
+
+
+def set_membership(provider: Provider, user, role: str) -> tuple[Membership, bool]:
+    """Give `user` `role` at `provider`, updating the role of an existing membership."""
+    if role not in Role.values:
+        raise ValidationError(f"{role!r} is not a role: use one of {', '.join(Role.values)}.")
+    membership, created = Membership.objects.update_or_create(
+        user=user, provider=provider, defaults={"role": role}
+    )
+    return membership, created
+
+
+def ensure_user(username: str, password: str | None = None, **fields):
+    """Return the user called `username`, creating it if needed; set the password if given."""
+    User = get_user_model()
+    user, created = User.objects.get_or_create(username=username, defaults=fields)
+    if password is not None:
+        user.set_password(password)
+        user.save(update_fields=["password"])
+    elif created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user
+
+
+# --- Tags -------------------------------------------------------------------------------------
+
+
+def parse_tags(labels: Iterable[str]) -> list[tuple[str, str]]:
+    """[(slug, label)] for user input, refusing labels with no letters or digits."""
+    parsed: dict[str, str] = {}
+    for raw in labels:
+        label = " ".join(raw.split())
+        if not label:
+            continue
+        slug = slugify(label)[:50]
+        if not slug:
+            raise ValidationError(f"Tag {label!r} needs at least one letter or digit.")
+        if len(label) > 50:
+            raise ValidationError(f"Tag {label[:20]!r}… is longer than 50 characters.")
+        parsed.setdefault(slug, label)
+    if len(parsed) > MAX_TAGS:
+        raise ValidationError(f"At most {MAX_TAGS} tags per document.")
+    return list(parsed.items())
+
+
+def set_tags(document: Document, labels: Iterable[str]) -> None:
+    """Replace the document's tags, creating tags on first use."""
+    tags = []
+    for slug, label in parse_tags(labels):
+        tag, _ = Tag.objects.get_or_create(slug=slug, defaults={"label": label})
+        tags.append(tag)
+    document.tags.set(tags)
+
+
+# --- Documents and revisions ------------------------------------------------------------------
+
+
+def _unique_slug(kind: str, title: str) -> str:
+    base = slugify(title)[:MAX_SLUG].strip("-") or kind
+    slug, n = base, 1
+    while Document.objects.filter(kind=kind, slug=slug).exists():
+        n += 1
+        suffix = f"-{n}"
+        slug = base[: MAX_SLUG - len(suffix)] + suffix
+    return slug
+
+
+def _check_slug(kind: str, slug: str) -> str:
+    if slug != slugify(slug) or len(slug) > MAX_SLUG:
+        raise ValidationError(
+            {"slug": "Use lower-case letters, digits and hyphens (at most 200 characters)."}
+        )
+    if Document.objects.filter(kind=kind, slug=slug).exists():
+        raise ValidationError({"slug": f"A {kind} with the slug {slug!r} already exists."})
+    return slug
+
+
+def _check_title(title: str) -> str:
+    title = " ".join((title or "").split())
+    if not title:
+        raise ValidationError({"title": "A title is needed."})
+    if len(title) > 200:
+        raise ValidationError({"title": "The title is longer than 200 characters."})
+    return title
+
+
+def _write_revision(document, number, *, title, body, author, message, parent) -> Revision:
+    rendered = markdown.render(body)
+    revision = Revision.objects.create(
+        document=document,
+        number=number,
+        parent=parent,
+        title=title,
+        body=markdown.normalise(body),
+        html=rendered.html,
+        toc=rendered.toc,
+        author=author,
+        message=message[:300],
+    )
+    document.current_revision = revision
+    document.title = title
+    document.save(update_fields=["current_revision", "title", "updated_at"])
+    return revision
+
+
+def _body_errors(body: str) -> None:
+    try:
+        markdown.check_size(body)
+    except ValidationError as exc:
+        raise ValidationError({"body": exc.messages}) from None
+
+
+@transaction.atomic
+def create_document(
+    *,
+    kind: str,
+    title: str,
+    body: str,
+    author,
+    provider: Provider | None = None,
+    slug: str | None = None,
+    visibility: str | None = None,
+    status: str | None = None,
+    tags: Iterable[str] = (),
+    component: str = "",
+    review_interval_days: int | None = None,
+    message: str = "",
+) -> Document:
+    """Create a document with its first revision, using the kind's defaults (DESIGN §3)."""
+    title = _check_title(title)
+    _body_errors(body)
+    default_status, default_visibility = KIND_DEFAULTS[Kind(kind)]
+    document = Document(
+        kind=kind,
+        slug=_check_slug(kind, slug) if slug else _unique_slug(kind, title),
+        title=title,
+        provider=provider,
+        visibility=visibility or default_visibility,
+        status=status or default_status,
+        creator=author,
+        component=component.strip(),
+    )
+    if kind == Kind.RUNBOOK:
+        if review_interval_days:
+            document.review_interval_days = review_interval_days
+        document.reviewed_at = timezone.now()
+        document.review_due_at = document.compute_review_due()
+    try:
+        with transaction.atomic():
+            document.save()
+    except IntegrityError:
+        raise ValidationError({"slug": "That slug was taken a moment ago; try again."}) from None
+    _write_revision(
+        document, 1, title=title, body=body, author=author, message=message, parent=None
+    )
+    if tags:
+        set_tags(document, tags)
+    return document
+
+
+def _lock(document: Document) -> Document:
+    """Re-read the document under a row lock (PostgreSQL) with its current revision."""
+    return (
+        Document.objects.select_for_update(of=("self",))
+        .select_related("current_revision")
+        .get(pk=document.pk)
+    )
+
+
+def _current_number(document: Document) -> int:
+    return document.current_revision.number if document.current_revision else 0
+
+
+@transaction.atomic
+def add_revision(
+    document: Document,
+    *,
+    title: str,
+    body: str,
+    author,
+    base_revision: int | None,
+    message: str = "",
+) -> Revision | None:
+    """Add a revision if title or body changed; None when nothing changed.
+
+    Refuses with EditConflict when `base_revision` is not the current one: nothing is ever
+    overwritten silently. Two concurrent edits from the same base cannot both win: the row lock
+    serialises them, and the unique (document, number) constraint catches any that slip past.
+    """
+    title = _check_title(title)
+    _body_errors(body)
+    locked = _lock(document)
+    current = locked.current_revision
+    if base_revision != _current_number(locked):
+        raise EditConflict(locked, base_revision)
+    body = markdown.normalise(body)
+    if current and current.title == title and current.body == body:
+        return None
+    try:
+        with transaction.atomic():
+            revision = _write_revision(
+                locked,
+                _current_number(locked) + 1,
+                title=title,
+                body=body,
+                author=author,
+                message=message,
+                parent=base_revision,
+            )
+    except IntegrityError:
+        raise EditConflict(
+            Document.objects.select_related("current_revision").get(pk=document.pk), base_revision
+        ) from None
+    _refresh(document, locked)
+    return revision
+
+
+def restore_revision(document: Document, number: int, *, author, base_revision: int) -> Revision:
+    """Add a revision with revision `number`'s content; the history keeps everything."""
+    try:
+        old = document.revisions.get(number=number)
+    except Revision.DoesNotExist:
+        raise ValidationError({"revision": f"Revision {number} does not exist."}) from None
+    revision = add_revision(
+        document,
+        title=old.title,
+        body=old.body,
+        author=author,
+        base_revision=base_revision,
+        message=f"Restored revision {number}",
+    )
+    if revision is None:
+        raise ValidationError({"revision": f"Revision {number} is the same as the current one."})
+    return revision
+
+
+def _refresh(target: Document, source: Document) -> None:
+    for name in ("current_revision", "title", "updated_at", "status", "visibility"):
+        setattr(target, name, getattr(source, name))
+
+
+def update_details(
+    document: Document,
+    *,
+    tags: Iterable[str] | None = None,
+    component: str | None = None,
+    review_interval_days: int | None = None,
+) -> Document:
+    """Change what lives outside the revision history: tags and runbook fields."""
+    with transaction.atomic():
+        fields = ["updated_at"]
+        if component is not None:
+            document.component = component.strip()
+            fields.append("component")
+        if review_interval_days is not None:
+            document.review_interval_days = review_interval_days
+            document.review_due_at = document.compute_review_due()
+            fields += ["review_interval_days", "review_due_at"]
+        document.save(update_fields=fields)
+        if tags is not None:
+            set_tags(document, tags)
+    return document
+
+
+def mark_reviewed(document: Document, *, reviewer, when: datetime | None = None) -> Document:
+    """Record that someone checked the runbook is still right."""
+    if document.kind != Kind.RUNBOOK:
+        raise ValidationError("Only runbooks are reviewed.")
+    document.reviewed_at = when or timezone.now()
+    document.review_due_at = document.compute_review_due()
+    document.save(update_fields=["reviewed_at", "review_due_at", "updated_at"])
+    return document
+
+
+def set_status(document: Document, status: str) -> Document:
+    if status not in Status.values:
+        raise ValidationError({"status": f"{status!r} is not a status."})
+    document.status = status
+    document.save(update_fields=["status", "updated_at"])
+    return document
+
+
+def publish(
+    document: Document, *, visibility: str | None = None, embargo_until: datetime | None = None
+) -> Document:
+    """Release a document to its audience, optionally after an embargo."""
+    if visibility is not None and visibility not in Visibility.values:
+        raise ValidationError({"visibility": f"{visibility!r} is not a visibility."})
+    document.status = Status.PUBLISHED
+    if visibility:
+        document.visibility = visibility
+    document.embargo_until = embargo_until
+    document.save(update_fields=["status", "visibility", "embargo_until", "updated_at"])
+    return document
+
+
+def delete_document(document: Document) -> None:
+    with transaction.atomic():
+        Document.objects.filter(pk=document.pk).update(current_revision=None)
+        document.delete()

@@ -1,0 +1,40 @@
+"""Page URLs (DESIGN §8). Each kind of document gets the same set under its own prefix."""
+
+from django.urls import path
+
+from runbooks.choices import KIND_URL_PREFIX, Kind
+from runbooks.views import documents, health, home, providers
+
+
+def document_urls(kind: str) -> list:
+    prefix = KIND_URL_PREFIX[kind]
+    view_kwargs = {"kind": kind}
+    pages = [
+        ("", documents.document_list, "list"),
+        ("new/", documents.document_new, "new"),
+        ("<slug:slug>/", documents.document_detail, "detail"),
+        ("<slug:slug>/edit/", documents.document_edit, "edit"),
+        ("<slug:slug>/history/", documents.document_history, "history"),
+        ("<slug:slug>/revisions/<int:number>/", documents.revision_detail, "revision"),
+        ("<slug:slug>/revisions/<int:number>/restore/", documents.document_restore, "restore"),
+        ("<slug:slug>/diff/", documents.document_diff, "diff"),
+    ]
+    if kind == Kind.RUNBOOK:
+        pages.append(("<slug:slug>/review/", documents.document_review, "review"))
+    return [
+        path(f"{prefix}/{route}", view, view_kwargs, name=f"{kind}-{name}")
+        for route, view, name in pages
+    ]
+
+
+urlpatterns = [
+    path("", home.home, name="home"),
+    path("healthz/", health.healthz, name="healthz"),
+    path("readyz/", health.readyz, name="readyz"),
+    path("providers/<slug:slug>/", providers.provider_detail, name="provider-detail"),
+    path("tags/", documents.tag_list, name="tag-list"),
+    path("tags/<slug:slug>/", documents.tag_detail, name="tag-detail"),
+    *document_urls(Kind.RUNBOOK),
+    *document_urls(Kind.POSTMORTEM),
+    *document_urls(Kind.REPORT),
+]

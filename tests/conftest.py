@@ -1,0 +1,82 @@
+"""Shared fixtures: the personas of every access test, and a few documents to look at.
+
+alice — editor at provider A       bob   — editor at provider B
+dave  — reader at provider A       carol — community moderator (staff)
+anonymous — nobody signed in
+"""
+
+import pytest
+from django.test import Client
+
+from runbooks import services
+from runbooks.choices import Kind
+from runbooks.models import Role
+
+PASSWORD = "persona-password-1"
+
+
+@pytest.fixture
+def provider_a(db):
+    return services.create_provider("provider-a", "Provider A", "https://a.example")[0]
+
+
+@pytest.fixture
+def provider_b(db):
+    return services.create_provider("provider-b", "Provider B")[0]
+
+
+def _member(username, provider, role):
+    user = services.ensure_user(username, PASSWORD)
+    services.set_membership(provider, user, role)
+    return user
+
+
+@pytest.fixture
+def alice(provider_a):
+    return _member("alice", provider_a, Role.EDITOR)
+
+
+@pytest.fixture
+def bob(provider_b):
+    return _member("bob", provider_b, Role.EDITOR)
+
+
+@pytest.fixture
+def dave(provider_a):
+    return _member("dave", provider_a, Role.READER)
+
+
+@pytest.fixture
+def erin(provider_a):
+    """Admin at provider A."""
+    return _member("erin", provider_a, Role.ADMIN)
+
+
+@pytest.fixture
+def carol(db):
+    return services.ensure_user("carol", PASSWORD, is_staff=True)
+
+
+@pytest.fixture
+def personas(alice, bob, dave, carol):
+    """{name: user or None} for table-driven tests; None is the anonymous visitor."""
+    return {"alice": alice, "bob": bob, "dave": dave, "carol": carol, "anonymous": None}
+
+
+def client_for(user) -> Client:
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def make_runbook(db):
+    """Create a runbook through the service, with sensible defaults."""
+
+    def make(author, title="Ceph OSD down", body="## Meaning\n\nAn OSD stopped.\n", **kwargs):
+        return services.create_document(
+            kind=kwargs.pop("kind", Kind.RUNBOOK), title=title, body=body, author=author, **kwargs
+        )
+
+    return make

@@ -1,0 +1,67 @@
+"""Management commands of DESIGN §8: exact arguments, idempotence, clear failures."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+
+from runbooks.models import Membership, Provider
+
+
+def test_create_provider_creates_then_updates(db):
+    call_command(
+        "create_provider", "regio", "--name", "Regio Cloud", "--website", "https://r.example"
+    )
+    call_command("create_provider", "regio", "--name", "REGIO Cloud")
+    provider = Provider.objects.get(slug="regio")
+    assert provider.name == "REGIO Cloud" and Provider.objects.count() == 1
+
+
+def test_create_provider_refuses_a_bad_slug(db):
+    with pytest.raises(CommandError, match="not a valid slug"):
+        call_command("create_provider", "Bad Slug", "--name", "x")
+    assert not Provider.objects.exists()
+
+
+def test_add_member_creates_the_user_and_updates_the_role(provider_a):
+    call_command("add_member", "provider-a", "zoe", "--role", "reader", "--password", "pw-zoe-123")
+    call_command("add_member", "provider-a", "zoe", "--role", "admin")
+    user = get_user_model().objects.get(username="zoe")
+    assert user.check_password("pw-zoe-123")
+    assert Membership.objects.get(user=user).role == "admin"
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["nowhere", "zoe", "--role", "reader"], "Unknown provider"),
+        (["provider-a", "zoe", "--role", "owner"], "Unknown role"),
+    ],
+)
+def test_add_member_refuses_unknown_names_and_creates_nothing(provider_a, args, message):
+    with pytest.raises(CommandError, match=message):
+        call_command("add_member", *args)
+    assert not get_user_model().objects.filter(username="zoe").exists()
+
+
+def test_commands_exit_1_with_a_message(provider_a):
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "manage.py", "add_member", "nowhere", "zoe", "--role", "owner"],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 1
+    assert "Unknown role 'owner'" in result.stderr
+
+
+def test_seed_demo_is_idempotent(db):
+    call_command("seed_demo")
+    counts = (Provider.objects.count(), Membership.objects.count())
+    call_command("seed_demo")
+    assert (Provider.objects.count(), Membership.objects.count()) == counts
+    User = get_user_model()
+    for username in ("alice", "bob", "dave", "carol"):
+        assert User.objects.get(username=username).check_password("openops-demo")
+    assert User.objects.get(username="carol").is_staff

@@ -1,0 +1,34 @@
+"""docker-compose.yml cannot run here (no Docker engine), so its shape is checked instead."""
+
+from pathlib import Path
+
+import yaml
+
+COMPOSE = yaml.safe_load(
+    (Path(__file__).resolve().parent.parent / "docker-compose.yml").read_text()
+)
+
+
+def test_it_runs_database_cache_web_worker_and_beat():
+    assert set(COMPOSE["services"]) >= {"db", "redis", "web", "worker", "beat"}
+
+
+def test_every_service_has_a_healthcheck():
+    for name, service in COMPOSE["services"].items():
+        assert "healthcheck" in service, f"{name} has no healthcheck"
+
+
+def test_web_migrates_then_serves_with_gunicorn_after_a_healthy_database():
+    web = COMPOSE["services"]["web"]
+    command = " ".join(web["command"]) if isinstance(web["command"], list) else web["command"]
+    assert command.index("migrate") < command.index("gunicorn")
+    assert web["depends_on"]["db"]["condition"] == "service_healthy"
+
+
+def test_worker_and_beat_run_celery_against_the_same_broker():
+    worker, beat = COMPOSE["services"]["worker"], COMPOSE["services"]["beat"]
+    assert "celery" in str(worker["command"]) and "worker" in str(worker["command"])
+    assert "celery" in str(beat["command"]) and "beat" in str(beat["command"])
+    env = COMPOSE["x-environment"]
+    assert env["CELERY_BROKER_URL"].startswith("redis://")
+    assert env["DATABASE_URL"].startswith("postgres://")
