@@ -31,7 +31,7 @@ class DocumentForm(forms.Form):
     message = forms.CharField(
         max_length=300, required=False, label="What changed", help_text="Shown in the history."
     )
-    base_revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    base_revision = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
 
     def __init__(self, *args, kind=Kind.RUNBOOK, **kwargs):
         super().__init__(*args, **kwargs)

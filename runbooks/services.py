@@ -346,3 +346,22 @@ def delete_document(document: Document) -> None:
     with transaction.atomic():
         Document.objects.filter(pk=document.pk).update(current_revision=None)
         document.delete()
+
+
+def rerender_all(progress=None, batch: int = 200) -> tuple[int, int]:
+    """Render every revision again with the current renderer and allow-list.
+
+    Revision text never changes; only the stored HTML and table of contents, which are derived
+    from it, are refreshed. Returns (changed, total).
+    """
+    changed = total = 0
+    queryset = Revision.objects.order_by("pk").only("pk", "body", "html", "toc")
+    for revision in queryset.iterator(chunk_size=batch):
+        total += 1
+        rendered = markdown.render(revision.body)
+        if (rendered.html, rendered.toc) != (revision.html, revision.toc):
+            Revision.objects.filter(pk=revision.pk).update(html=rendered.html, toc=rendered.toc)
+            changed += 1
+        if progress and total % 1000 == 0:
+            progress(f"… {total} revisions")
+    return changed, total
