@@ -4,8 +4,9 @@ Services keep the domain's invariants (numbered immutable revisions, unique slug
 fields); callers check permissions with `runbooks.visibility` before calling.
 """
 
+import secrets
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -15,7 +16,18 @@ from django.utils.text import slugify
 
 from runbooks import markdown
 from runbooks.choices import KIND_DEFAULTS, Kind, Status, Visibility
-from runbooks.models import Document, Membership, Provider, Revision, Role, Tag
+from runbooks.models import (
+    USER_SCOPES,
+    Document,
+    Membership,
+    Provider,
+    Revision,
+    Role,
+    Scope,
+    Tag,
+    Token,
+    hash_token,
+)
 
 MAX_SLUG = 200
 MAX_TAGS = 20
@@ -365,3 +377,51 @@ def rerender_all(progress=None, batch: int = 200) -> tuple[int, int]:
         if progress and total % 1000 == 0:
             progress(f"… {total} revisions")
     return changed, total
+
+
+# --- API tokens -------------------------------------------------------------------------------
+
+TOKEN_PREFIX = "oo_"
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def issue_token(
+    *, name: str, scopes: Iterable[str], user=None, provider: Provider | None = None
+) -> tuple[Token, str]:
+    """Create a token and return it with its secret, which is shown once and never stored."""
+    scopes = sorted(set(scopes))
+    unknown = set(scopes) - set(Scope.values)
+    if not scopes or unknown:
+        raise ValidationError(
+            {"scopes": f"Unknown or missing scope; use {', '.join(Scope.values)}."}
+        )
+    if USER_SCOPES & set(scopes) and user is None:
+        raise ValidationError({"user": "read and write tokens act as a user: name one."})
+    if Scope.ALERTS_WRITE in scopes and provider is None:
+        raise ValidationError({"provider": "alerts:write tokens send alerts for a provider."})
+    name = " ".join(name.split())
+    if not name or len(name) > 100:
+        raise ValidationError({"name": "Give the token a name of at most 100 characters."})
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = Token.objects.create(
+        name=name,
+        user=user,
+        provider=provider,
+        prefix=secret[:10],
+        digest=hash_token(secret),
+        scopes=scopes,
+    )
+    return token, secret
+
+
+def revoke_token(token: Token) -> None:
+    Token.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+def touch_token(token: Token) -> None:
+    """Record use, at most about once a minute, so reads do not turn into writes."""
+    now = timezone.now()
+    if token.last_used_at and now - token.last_used_at < LAST_USED_RESOLUTION:
+        return
+    Token.objects.filter(pk=token.pk).update(last_used_at=now)
+    token.last_used_at = now

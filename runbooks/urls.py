@@ -3,7 +3,7 @@
 from django.urls import path
 
 from runbooks.choices import KIND_URL_PREFIX, Kind
-from runbooks.views import documents, health, home, providers
+from runbooks.views import documents, health, home, providers, tokens
 
 
 def document_urls(kind: str) -> list:
@@ -32,6 +32,8 @@ urlpatterns = [
     path("healthz/", health.healthz, name="healthz"),
     path("readyz/", health.readyz, name="readyz"),
     path("providers/<slug:slug>/", providers.provider_detail, name="provider-detail"),
+    path("account/tokens/", tokens.token_list, name="token-list"),
+    path("account/tokens/<int:pk>/revoke/", tokens.token_revoke, name="token-revoke"),
     path("tags/", documents.tag_list, name="tag-list"),
     path("tags/<slug:slug>/", documents.tag_detail, name="tag-detail"),
     *document_urls(Kind.RUNBOOK),

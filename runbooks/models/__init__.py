@@ -2,6 +2,7 @@
 
 from .documents import Document, DocumentQuerySet, Revision, Tag
 from .providers import ROLE_RANK, Membership, Provider, Role
+from .tokens import USER_SCOPES, Scope, Token, hash_token
 
 __all__ = [
     "ROLE_RANK",
@@ -11,5 +12,9 @@ __all__ = [
     "Provider",
     "Revision",
     "Role",
+    "Scope",
     "Tag",
+    "Token",
+    "USER_SCOPES",
+    "hash_token",
 ]

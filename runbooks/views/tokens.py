@@ -1,0 +1,1 @@
+"""/account/tokens/: a signed-in user lists, creates and revokes their API tokens."""
