@@ -51,6 +51,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "runbooks.api.errors.BodySizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -131,8 +132,13 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
-# Bodies are refused before they are parsed (DESIGN §8: 2 MB; webhook receivers raise it).
-DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Bodies are refused by their Content-Length before they are parsed (DESIGN §8): 2 MB, alert
+# webhooks 10 MB. Django's own cap stays as the backstop for bodies sent without a length.
+OPENOPS_MAX_BODY_BYTES = 2 * 1024 * 1024
+OPENOPS_WEBHOOK_MAX_BYTES = 10 * 1024 * 1024
+OPENOPS_WEBHOOK_PATH = "/api/v1/alerts/"
+DATA_UPLOAD_MAX_MEMORY_SIZE = OPENOPS_WEBHOOK_MAX_BYTES
+CSRF_FAILURE_VIEW = "runbooks.api.errors.csrf_failure"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -181,7 +187,20 @@ OPENOPS_MAX_MARKDOWN_BYTES = 256 * 1024
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # Bearer first: its WWW-Authenticate header is what a 401 carries.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "runbooks.api.authentication.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "runbooks.api.permissions.TokenScopes",
+        "runbooks.api.permissions.SignedInToWrite",
+    ],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "runbooks.api.pagination.Pagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "runbooks.api.errors.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "OpenOps API",
@@ -191,6 +210,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "runbooks.api.schema.add_error_responses",
+    ],
 }
 
 LOGGING = {

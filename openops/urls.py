@@ -3,10 +3,20 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerSplitView
 
 urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("runbooks.api.urls")),
+    path("api/schema/", SpectacularJSONAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("", include("runbooks.urls")),
 ]
+
+# Answers under /api/ stay JSON even when Django itself answers (DESIGN §6).
+handler400 = "runbooks.api.errors.bad_request"
+handler403 = "runbooks.api.errors.permission_denied"
+handler404 = "runbooks.api.errors.not_found"
+handler500 = "runbooks.api.errors.server_error"

@@ -5,7 +5,8 @@ from django.core.exceptions import ValidationError
 
 from runbooks import markdown, services
 from runbooks.choices import Kind, Visibility
-from runbooks.visibility import writable_providers
+from runbooks.models import Provider, Role, Scope
+from runbooks.visibility import has_role, roles_of, writable_providers
 
 COMMUNITY = ""
 
@@ -79,3 +80,52 @@ class NewDocumentForm(DocumentForm):
         if value not in self.providers:
             raise ValidationError("You are not an editor of that provider.")
         return self.providers[value]
+
+
+# --- API tokens (/account/tokens/) -----------------------------------------------------------
+
+NO_PROVIDER = ""
+
+
+class TokenForm(forms.Form):
+    """A new API token of the signed-in user: a name, scopes and, optionally, a provider.
+
+    Tokens made here always act as their user. The provider may be any of the user's
+    memberships; a token that sends alerts needs one where the user is editor or admin.
+    """
+
+    name = forms.CharField(max_length=100, help_text="What it is for, e.g. “Alertmanager prod”.")
+    scopes = forms.MultipleChoiceField(
+        choices=Scope.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Sending alerts needs a provider where you are editor or admin.",
+    )
+    provider = forms.ChoiceField(required=False, label="Provider")
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        roles = roles_of(user)
+        self.providers = {str(p.pk): p for p in Provider.objects.filter(pk__in=roles)}
+        self.fields["provider"].choices = [(NO_PROVIDER, "None")] + [
+            (pk, f"{p.name} ({roles[p.pk]})") for pk, p in self.providers.items()
+        ]
+
+    def clean_name(self):
+        return " ".join(self.cleaned_data["name"].split())
+
+    def clean_provider(self):
+        return self.providers.get(self.cleaned_data["provider"])
+
+    def clean(self):
+        data = super().clean()
+        if Scope.ALERTS_WRITE in data.get("scopes", []) and "provider" not in self.errors:
+            provider = data.get("provider")
+            if provider is None:
+                self.add_error("provider", "A token that sends alerts sends them for a provider.")
+            elif not has_role(self.user, provider.pk, Role.EDITOR):
+                self.add_error(
+                    "provider",
+                    f"Only editors and admins of {provider.name} may send its alerts.",
+                )
+        return data

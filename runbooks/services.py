@@ -354,6 +354,14 @@ def publish(
     return document
 
 
+def set_visibility(document: Document, visibility: str) -> Document:
+    if visibility not in Visibility.values:
+        raise ValidationError({"visibility": f"{visibility!r} is not a visibility."})
+    document.visibility = visibility
+    document.save(update_fields=["visibility", "updated_at"])
+    return document
+
+
 def delete_document(document: Document) -> None:
     with transaction.atomic():
         Document.objects.filter(pk=document.pk).update(current_revision=None)

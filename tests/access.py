@@ -2,10 +2,13 @@
 
 `test_access_harness.py` walks all named URL patterns. Each pattern must be described here:
 - in OPEN, when it shows no document content (login, health checks);
+- in PERSONAL_OBJECTS, when it acts on something of one user's rather than on a document (an
+  API token): only its owner, alice, gets through; everyone else gets 404 or the login page, on
+  GET and POST alike, and the thing stays as it was;
 - otherwise by a builder that turns a private document (or its provider) into the pattern's
   URL arguments. Patterns named `<kind>-…` with a `slug` get one automatically.
-A new page that is in neither place makes the harness fail, naming the pattern: add it here,
-and it is checked for every persona for free.
+A new page that is in none of these places makes the harness fail, naming the pattern: add it
+here, and it is checked for every persona for free.
 """
 
 from datetime import timedelta
@@ -14,14 +17,16 @@ from django.utils import timezone
 
 from runbooks import services
 from runbooks.choices import Kind, Status, Visibility
+from runbooks.models import Scope
 
 # Patterns that show no document content at all.
-OPEN = {"login", "logout", "healthz", "readyz"}
+OPEN = {"login", "logout", "healthz", "readyz", "schema", "api-docs", "api-root"}
 
-# Kind pages (by action) that answer POST only; a GET is refused with 405.
-POST_ONLY = {"restore", "review"}
+# Kind pages and API routes (by action) that answer POST only; a GET is refused with 405.
+POST_ONLY = {"restore", "review", "publish", "set-status"}
 
-# Extra URL arguments and query strings by action; `slug` is filled in for kind pages.
+# Extra URL arguments (those the pattern takes) and query strings by action; `slug` is
+# filled in for kind pages. API routes are named `api-<kind>-<action>`.
 EXTRA_KWARGS = {
     "revision": {"number": 1},
     "restore": {"number": 1},
@@ -34,6 +39,13 @@ QUERY = {
 OTHER_OBJECTS = {
     "provider-detail": lambda secret, provider: {"slug": provider.slug},
     "tag-detail": lambda secret, provider: {"slug": "secret-tag"},
+    "api-provider-detail": lambda secret, provider: {"slug": provider.slug},
+    "api-tag-detail": lambda secret, provider: {"slug": "secret-tag"},
+}
+
+# Patterns about one of alice's own things (see make_personal): how to aim them at it.
+PERSONAL_OBJECTS = {
+    "token-revoke": lambda mine: {"pk": mine["token"].pk},
 }
 
 # Who may see each private document (everyone else must get 404, 401 or a login redirect).
@@ -77,6 +89,14 @@ def make_secrets(provider_a, alice) -> dict:
     return secrets
 
 
+def make_personal(alice) -> dict:
+    """Things that belong to alice alone; nobody else may see or change them."""
+    token, _ = services.issue_token(
+        name="SECRET alice token", scopes=[Scope.READ, Scope.WRITE], user=alice
+    )
+    return {"token": token}
+
+
 def action_of(name: str, kind: str) -> str:
-    """'runbook-revision' -> 'revision'."""
-    return name[len(kind) + 1 :]
+    """'runbook-revision' -> 'revision'; 'api-runbook-set-status' -> 'set-status'."""
+    return name.removeprefix("api-")[len(kind) + 1 :]

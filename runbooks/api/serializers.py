@@ -1,0 +1,199 @@
+"""API shapes (DESIGN §8). Fields are listed explicitly; ownership fields are read-only."""
+
+from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from runbooks.choices import Status, Visibility
+from runbooks.models import Document, Provider, Revision, Tag
+
+MAX_TAGS = 20
+
+
+def absolute(path: str) -> str:
+    return settings.BASE_URL + path
+
+
+class DocumentSerializer(serializers.ModelSerializer):
+    """How every document reads, whatever its kind."""
+
+    provider = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    tags = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
+    body = serializers.CharField(source="current_revision.body", read_only=True)
+    html = serializers.CharField(source="current_revision.html", read_only=True)
+    revision = serializers.IntegerField(source="current_revision.number", read_only=True)
+    creator = serializers.CharField(source="creator.username", read_only=True, allow_null=True)
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Document
+        fields = [
+            "slug",
+            "title",
+            "body",
+            "html",
+            "provider",
+            "visibility",
+            "status",
+            "tags",
+            "revision",
+            "creator",
+            "created_at",
+            "updated_at",
+            "embargo_until",
+            "url",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, document) -> str:
+        return absolute(document.get_absolute_url())
+
+
+class RunbookSerializer(DocumentSerializer):
+    stale = serializers.BooleanField(read_only=True)
+
+    class Meta(DocumentSerializer.Meta):
+        fields = [
+            *DocumentSerializer.Meta.fields,
+            "component",
+            "reviewed_at",
+            "review_interval_days",
+            "stale",
+        ]
+        read_only_fields = fields
+
+
+class TagListField(serializers.ListField):
+    child = serializers.CharField(max_length=50)
+    max_length = MAX_TAGS
+
+
+class DocumentWriteSerializer(serializers.Serializer):
+    """What a client may send when creating a document. Status, creator and revision are the
+    server's: status through the `status/` and `publish/` actions."""
+
+    title = serializers.CharField(max_length=200)
+    body = serializers.CharField(allow_blank=True, trim_whitespace=False, default="")
+    slug = serializers.SlugField(max_length=200, required=False)
+    provider = serializers.SlugRelatedField(
+        slug_field="slug",
+        queryset=Provider.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="Provider slug; null or absent for a community document.",
+    )
+    visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
+    tags = TagListField(required=False)
+    message = serializers.CharField(max_length=300, required=False, allow_blank=True)
+
+
+class RunbookWriteSerializer(DocumentWriteSerializer):
+    component = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    review_interval_days = serializers.IntegerField(min_value=1, max_value=3650, required=False)
+
+
+class DocumentPatchSerializer(serializers.Serializer):
+    """A change names the revision it started from; a stale one answers 409."""
+
+    base_revision = serializers.IntegerField(min_value=0)
+    title = serializers.CharField(max_length=200, required=False)
+    body = serializers.CharField(allow_blank=True, trim_whitespace=False, required=False)
+    visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
+    tags = TagListField(required=False)
+    message = serializers.CharField(max_length=300, required=False, allow_blank=True)
+
+    FORBIDDEN = {
+        "status": "The status changes through POST …/status/ or …/publish/.",
+        "provider": "Documents do not move between providers.",
+        "creator": "The creator is set by the server.",
+        "revision": "Revisions are numbered by the server; send base_revision.",
+        "slug": "A slug never changes.",
+    }
+
+    def validate(self, attrs):
+        errors = {k: [v] for k, v in self.FORBIDDEN.items() if k in self.initial_data}
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+
+class RunbookPatchSerializer(DocumentPatchSerializer):
+    component = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    review_interval_days = serializers.IntegerField(min_value=1, max_value=3650, required=False)
+
+
+class RevisionSerializer(serializers.ModelSerializer):
+    author = serializers.CharField(source="author.username", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Revision
+        fields = ["number", "title", "author", "message", "parent", "created_at"]
+        read_only_fields = fields
+
+
+class RevisionDetailSerializer(RevisionSerializer):
+    class Meta(RevisionSerializer.Meta):
+        fields = [*RevisionSerializer.Meta.fields, "body", "html"]
+        read_only_fields = fields
+
+
+class DiffSerializer(serializers.Serializer):
+    from_ = serializers.IntegerField()
+    to = serializers.IntegerField()
+    unified = serializers.CharField()
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = fields.pop("from_")
+        return fields
+
+
+class DiffQuerySerializer(serializers.Serializer):
+    from_ = serializers.IntegerField(min_value=1, required=False)
+    to = serializers.IntegerField(min_value=1, required=False)
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = fields.pop("from_")
+        return fields
+
+    def validate(self, attrs):
+        if "from" in attrs and "to" in attrs and attrs["from"] > attrs["to"]:
+            raise serializers.ValidationError({"from": ["“from” must not be after “to”."]})
+        return attrs
+
+
+class RestoreSerializer(serializers.Serializer):
+    revision = serializers.IntegerField(min_value=1)
+    base_revision = serializers.IntegerField(min_value=0)
+
+
+class PublishSerializer(serializers.Serializer):
+    visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
+    embargo_until = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class StatusSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Status.choices)
+
+
+class TagSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Tag
+        fields = ["slug", "label"]
+        read_only_fields = fields
+
+
+class ProviderSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Provider
+        fields = ["slug", "name", "website", "url"]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, provider) -> str:
+        return absolute(provider.get_absolute_url())

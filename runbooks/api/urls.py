@@ -1,0 +1,15 @@
+"""/api/v1/ routes: one router, as NetBox does."""
+
+from rest_framework.routers import DefaultRouter
+
+from . import views
+
+router = DefaultRouter()
+router.include_format_suffixes = False  # JSON only: no `.json` twins of every route
+router.register("runbooks", views.RunbookViewSet, basename="api-runbook")
+router.register("postmortems", views.PostmortemViewSet, basename="api-postmortem")
+router.register("reports", views.ReportViewSet, basename="api-report")
+router.register("tags", views.TagViewSet, basename="api-tag")
+router.register("providers", views.ProviderViewSet, basename="api-provider")
+
+urlpatterns = router.urls
