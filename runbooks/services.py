@@ -105,8 +105,12 @@ def parse_tags(labels: Iterable[str]) -> list[tuple[str, str]]:
 
 def set_tags(document: Document, labels: Iterable[str]) -> None:
     """Replace the document's tags, creating tags on first use."""
+    try:
+        parsed = parse_tags(labels)
+    except ValidationError as exc:
+        raise ValidationError({"tags": exc.messages}) from None
     tags = []
-    for slug, label in parse_tags(labels):
+    for slug, label in parsed:
         tag, _ = Tag.objects.get_or_create(slug=slug, defaults={"label": label})
         tags.append(tag)
     document.tags.set(tags)
@@ -163,6 +167,16 @@ def _write_revision(document, number, *, title, body, author, message, parent) -
     return revision
 
 
+def _check_visibility(provider: Provider | None, visibility: str) -> str:
+    if visibility not in Visibility.values:
+        raise ValidationError({"visibility": f"{visibility!r} is not a visibility."})
+    if provider is None and visibility == Visibility.PROVIDER:
+        raise ValidationError(
+            {"visibility": "A community document has no provider to keep it private to."}
+        )
+    return visibility
+
+
 def _body_errors(body: str) -> None:
     try:
         markdown.check_size(body)
@@ -195,7 +209,7 @@ def create_document(
         slug=_check_slug(kind, slug) if slug else _unique_slug(kind, title),
         title=title,
         provider=provider,
-        visibility=visibility or default_visibility,
+        visibility=_check_visibility(provider, visibility or default_visibility),
         status=status or default_status,
         creator=author,
         component=component.strip(),
@@ -344,20 +358,16 @@ def publish(
     document: Document, *, visibility: str | None = None, embargo_until: datetime | None = None
 ) -> Document:
     """Release a document to its audience, optionally after an embargo."""
-    if visibility is not None and visibility not in Visibility.values:
-        raise ValidationError({"visibility": f"{visibility!r} is not a visibility."})
-    document.status = Status.PUBLISHED
     if visibility:
-        document.visibility = visibility
+        document.visibility = _check_visibility(document.provider, visibility)
+    document.status = Status.PUBLISHED
     document.embargo_until = embargo_until
     document.save(update_fields=["status", "visibility", "embargo_until", "updated_at"])
     return document
 
 
 def set_visibility(document: Document, visibility: str) -> Document:
-    if visibility not in Visibility.values:
-        raise ValidationError({"visibility": f"{visibility!r} is not a visibility."})
-    document.visibility = visibility
+    document.visibility = _check_visibility(document.provider, visibility)
     document.save(update_fields=["visibility", "updated_at"])
     return document
 

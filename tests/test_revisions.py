@@ -146,3 +146,14 @@ def test_two_concurrent_edits_from_the_same_base_exactly_one_wins(alice, bob, ma
         thread.join()
     assert sorted(outcomes) == ["conflict", "won"]
     assert document.revisions.count() == 2
+
+
+def test_a_community_document_cannot_be_private_to_a_provider(alice, make_runbook):
+    with pytest.raises(ValidationError) as error:
+        make_runbook(alice, visibility=Visibility.PROVIDER)
+    assert "visibility" in error.value.message_dict
+    document = make_runbook(alice)
+    with pytest.raises(ValidationError):
+        services.publish(document, visibility=Visibility.PROVIDER)
+    document.refresh_from_db()
+    assert document.visibility == Visibility.PUBLIC

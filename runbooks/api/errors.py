@@ -33,7 +33,9 @@ def exception_handler(exc, context):
         response.data["current_revision"] = exc.current.number if exc.current else 0
         return response
     if isinstance(exc, DjangoValidationError):
-        detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
+        detail = (
+            exc.message_dict if hasattr(exc, "error_dict") else {"detail": " ".join(exc.messages)}
+        )
         exc = exceptions.ValidationError(detail)
     elif isinstance(exc, RequestDataTooBig):
         exc = PayloadTooLarge()

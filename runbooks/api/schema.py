@@ -16,7 +16,7 @@ DESCRIPTIONS = {
     "400": "The request is malformed or a field is invalid.",
     "401": "No valid credentials (WWW-Authenticate: Bearer).",
     "403": "Signed in, but not allowed (role or token scope).",
-    "404": "Not found, or not visible to the caller.",
+    "404": "Not found, not visible to the caller, or a page number past the end.",
     "409": "The document changed since base_revision.",
     "413": "The request body is larger than allowed.",
     "415": "The body is not JSON.",
@@ -24,9 +24,7 @@ DESCRIPTIONS = {
 
 
 def _errors_for(method: str, path: str) -> list[str]:
-    codes = ["400", "401", "403"]
-    if "{" in path:
-        codes.append("404")
+    codes = ["400", "401", "403", "404"]
     if method in {"post", "put", "patch"}:
         codes += ["413", "415"]
     if method == "patch" or path.endswith("/restore/"):

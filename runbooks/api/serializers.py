@@ -187,6 +187,7 @@ class TagSerializer(serializers.ModelSerializer):
 
 
 class ProviderSerializer(serializers.ModelSerializer):
+    website = serializers.CharField(read_only=True, help_text="The provider's site, or empty.")
     url = serializers.SerializerMethodField()
 
     class Meta:
