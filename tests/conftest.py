@@ -15,6 +15,14 @@ from runbooks.models import Role
 PASSWORD = "persona-password-1"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def fast_password_hashing():
+    """Personas are made for every test; PBKDF2's million rounds would dominate the run."""
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def provider_a(db):
     return services.create_provider("provider-a", "Provider A", "https://a.example")[0]
