@@ -8,7 +8,7 @@ from runbooks.choices import Kind, Visibility
 from runbooks.models import Provider, Role, Scope
 from runbooks.visibility import has_role, roles_of, writable_providers
 
-COMMUNITY = ""
+COMMUNITY = "community"  # the choice meaning "no provider"
 
 
 class DocumentForm(forms.Form):
@@ -129,3 +129,42 @@ class TokenForm(forms.Form):
                     f"Only editors and admins of {provider.name} may send its alerts.",
                 )
         return data
+
+
+class RouteForm(forms.Form):
+    """An alert route on a runbook page, with matchers in Alertmanager's text form."""
+
+    alertname = forms.CharField(max_length=200, label="Alert name")
+    matchers = forms.CharField(
+        required=False,
+        max_length=4000,
+        help_text='Optional, e.g. severity="critical", namespace=~"kube-.*"',
+    )
+    scope = forms.ChoiceField(label="For alerts of")
+    priority = forms.IntegerField(initial=0, min_value=-1000, max_value=1000)
+
+    def __init__(self, *args, user, runbook, **kwargs):
+        super().__init__(*args, **kwargs)
+        from runbooks.visibility import can_manage_route
+
+        self.scopes = {}
+        if can_manage_route(user, None, runbook):
+            self.scopes[COMMUNITY] = None
+        for provider in writable_providers(user):
+            if can_manage_route(user, provider, runbook):
+                self.scopes[str(provider.pk)] = provider
+        self.fields["scope"].choices = [
+            (key, provider.name if provider else "Everyone (community route)")
+            for key, provider in self.scopes.items()
+        ]
+
+    def clean_scope(self):
+        return self.scopes[self.cleaned_data["scope"]]
+
+    def clean_matchers(self):
+        from runbooks.alerting import MatcherError, parse_matchers
+
+        try:
+            return [m.as_dict() for m in parse_matchers(self.cleaned_data["matchers"])]
+        except MatcherError as exc:
+            raise ValidationError(str(exc)) from None

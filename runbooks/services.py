@@ -11,18 +11,21 @@ from datetime import datetime, timedelta
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
 
-from runbooks import markdown
+from runbooks import alerting, markdown
 from runbooks.choices import KIND_DEFAULTS, Kind, Status, Visibility
 from runbooks.models import (
     USER_SCOPES,
+    AlertRoute,
     Document,
     Membership,
     Provider,
     Revision,
     Role,
+    RunbookMiss,
     Scope,
     Tag,
     Token,
@@ -443,3 +446,75 @@ def touch_token(token: Token) -> None:
         return
     Token.objects.filter(pk=token.pk).update(last_used_at=now)
     token.last_used_at = now
+
+
+# --- Alert routes and misses ------------------------------------------------------------------
+
+
+def _route_errors(alertname: str, runbook: Document, provider: Provider | None) -> str:
+    alertname = alertname.strip()
+    if not alertname or len(alertname) > 200:
+        raise ValidationError({"alertname": "An alert name of 1 to 200 characters is needed."})
+    if runbook.kind != Kind.RUNBOOK:
+        raise ValidationError({"runbook": "Routes lead to runbooks."})
+    if provider is None and runbook.provider_id is not None:
+        raise ValidationError(
+            {"provider": "A community route leads to a community runbook only; scope it."}
+        )
+    if provider is not None and runbook.provider_id not in (None, provider.pk):
+        raise ValidationError(
+            {"runbook": "A route leads to its provider's or a community runbook."}
+        )
+    return alertname
+
+
+def _matcher_dicts(matchers) -> list[dict]:
+    try:
+        parsed = alerting.matchers_from_dicts(matchers)
+    except alerting.MatcherError as exc:
+        raise ValidationError({"matchers": str(exc)}) from None
+    return [m.as_dict() for m in parsed]
+
+
+def save_route(
+    *,
+    alertname: str,
+    runbook: Document,
+    provider: Provider | None = None,
+    matchers: Iterable[dict] = (),
+    priority: int = 0,
+    author=None,
+    route: AlertRoute | None = None,
+) -> AlertRoute:
+    """Create a route, or change `route`. Matchers are validated (regexes compiled) first."""
+    alertname = _route_errors(alertname, runbook, provider)
+    route = route or AlertRoute(created_by=author)
+    route.alertname = alertname
+    route.alertname_key = alertname.casefold()
+    route.runbook = runbook
+    route.provider = provider
+    route.matchers = _matcher_dicts(matchers)
+    route.priority = priority
+    route.save()
+    return route
+
+
+def delete_route(route: AlertRoute) -> None:
+    route.delete()
+
+
+def record_miss(alertname: str, provider: Provider | None, times: int = 1) -> None:
+    """Count alerts that found no runbook, for the missing-runbooks list."""
+    alertname = alertname.strip()[:200]
+    key = alertname.casefold()
+    rows = RunbookMiss.objects.filter(alertname_key=key, provider=provider)
+    with transaction.atomic():
+        if rows.update(count=F("count") + times, last_seen=timezone.now()):
+            return
+        try:
+            with transaction.atomic():
+                RunbookMiss.objects.create(
+                    alertname=alertname, alertname_key=key, provider=provider, count=times
+                )
+        except IntegrityError:  # someone else created it a moment ago
+            rows.update(count=F("count") + times, last_seen=timezone.now())

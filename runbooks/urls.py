@@ -1,9 +1,9 @@
 """Page URLs (DESIGN §8). Each kind of document gets the same set under its own prefix."""
 
-from django.urls import path
+from django.urls import path, re_path
 
 from runbooks.choices import KIND_URL_PREFIX, Kind
-from runbooks.views import documents, health, home, providers, tokens
+from runbooks.views import documents, health, home, links, providers, routes, tokens
 
 
 def document_urls(kind: str) -> list:
@@ -20,7 +20,11 @@ def document_urls(kind: str) -> list:
         ("<slug:slug>/diff/", documents.document_diff, "diff"),
     ]
     if kind == Kind.RUNBOOK:
-        pages.append(("<slug:slug>/review/", documents.document_review, "review"))
+        pages += [
+            ("<slug:slug>/review/", documents.document_review, "review"),
+            ("<slug:slug>/routes/", routes.route_add, "route-add"),
+            ("<slug:slug>/routes/<int:route_id>/delete/", routes.route_delete, "route-delete"),
+        ]
     return [
         path(f"{prefix}/{route}", view, view_kwargs, name=f"{kind}-{name}")
         for route, view, name in pages
@@ -34,6 +38,14 @@ urlpatterns = [
     path("providers/<slug:slug>/", providers.provider_detail, name="provider-detail"),
     path("account/tokens/", tokens.token_list, name="token-list"),
     path("account/tokens/<int:pk>/revoke/", tokens.token_revoke, name="token-revoke"),
+    # /r/ links: case-insensitive names, with or without the trailing slash, no 301 hop.
+    re_path(r"^r/?$", links.alert_link, name="alert-link-query"),
+    re_path(r"^r/(?P<alertname>[^/]+)/?$", links.alert_link, name="alert-link"),
+    re_path(
+        r"^r/(?P<component>[^/]+)/(?P<alertname>[^/]+)/?$",
+        links.alert_link,
+        name="alert-link-component",
+    ),
     path("tags/", documents.tag_list, name="tag-list"),
     path("tags/<slug:slug>/", documents.tag_detail, name="tag-detail"),
     *document_urls(Kind.RUNBOOK),

@@ -51,10 +51,11 @@ def visible_documents_q(user) -> Q:
 
 
 def provider_documents_q(provider) -> Q:
-    """What every member of `provider` sees regardless of who they are."""
+    """What every member of `provider` sees regardless of who they are; with no provider,
+    what every signed-in user sees."""
     shared = _released_q() & Q(visibility__in=[Visibility.PUBLIC, Visibility.COMMUNITY])
     if provider is None:
-        return _released_q() & Q(visibility=Visibility.PUBLIC)
+        return shared
     return shared | Q(provider=provider)
 
 
@@ -104,3 +105,28 @@ def writable_providers(user):
 
     ids = [pid for pid, role in roles_of(user).items() if ROLE_RANK[role] >= ROLE_RANK[Role.EDITOR]]
     return Provider.objects.filter(pk__in=ids)
+
+
+# --- Alert routes ------------------------------------------------------------------------------
+
+
+def can_manage_route(user, provider, runbook) -> bool:
+    """DESIGN §3: a route scoped to P points at P's or a community runbook and is P's editors'
+    to manage; a community route points only at a community runbook, for any editor."""
+    if provider is None:
+        return runbook.provider_id is None and can_write_in(user, None)
+    if runbook.provider_id not in (None, provider.pk):
+        return False
+    return has_role(user, provider.pk, Role.EDITOR)
+
+
+def visible_routes_q(user) -> Q:
+    """Routes a user may list: community routes and their own providers' routes, and only
+    those pointing at runbooks they may see."""
+    from runbooks.models import Document
+
+    q = Q(provider__isnull=True)
+    provider_ids = list(roles_of(user))
+    if provider_ids:
+        q |= Q(provider_id__in=provider_ids)
+    return q & Q(runbook__in=Document.objects.visible_to(user))

@@ -17,30 +17,68 @@ from django.utils import timezone
 
 from runbooks import services
 from runbooks.choices import Kind, Status, Visibility
-from runbooks.models import Scope
+from runbooks.models import AlertRoute, Scope
 
 # Patterns that show no document content at all.
 OPEN = {"login", "logout", "healthz", "readyz", "schema", "api-docs", "api-root"}
 
 # Kind pages and API routes (by action) that answer POST only; a GET is refused with 405.
-POST_ONLY = {"restore", "review", "publish", "set-status"}
+POST_ONLY = {"restore", "review", "publish", "set-status", "route-add", "route-delete"}
 
 # Extra URL arguments (those the pattern takes) and query strings by action; `slug` is
 # filled in for kind pages. API routes are named `api-<kind>-<action>`.
 EXTRA_KWARGS = {
     "revision": {"number": 1},
     "restore": {"number": 1},
+    "route-delete": {"route_id": 1},
 }
 QUERY = {
     "diff": "?from=1&to=1",
 }
 
-# Patterns about something other than a document: how to aim them at a secret.
+
+def _route(secret):
+    return AlertRoute.objects.filter(runbook=secret).first()
+
+
+def _link(secret, provider, **kwargs):
+    """A /r/ link (or resolve/ query) for the secret's alert route, scoped to its provider."""
+    route = _route(secret)
+    if route is None:
+        return None
+    extra = kwargs.pop("_extra", "")
+    return {**kwargs, "_query": f"?provider={provider.slug}{extra}"}
+
+
+# Patterns about something other than a document: how to aim them at a secret. A builder
+# returns the URL arguments (and `_query`), or None when the pattern has nothing to do with
+# that secret.
 OTHER_OBJECTS = {
     "provider-detail": lambda secret, provider: {"slug": provider.slug},
     "tag-detail": lambda secret, provider: {"slug": "secret-tag"},
     "api-provider-detail": lambda secret, provider: {"slug": provider.slug},
     "api-tag-detail": lambda secret, provider: {"slug": "secret-tag"},
+    "api-alert-route-detail": lambda secret, provider: (
+        {"pk": _route(secret).pk} if _route(secret) else None
+    ),
+    "alert-link": lambda secret, provider: _link(secret, provider, alertname=f"Alert{secret.slug}"),
+    "alert-link-component": lambda secret, provider: _link(
+        secret, provider, alertname=f"Alert{secret.slug}", component="secret"
+    ),
+    "alert-link-query": lambda secret, provider: _link(
+        secret, provider, _extra=f"&alertname=Alert{secret.slug}"
+    ),
+    "api-resolve": lambda secret, provider: _link(
+        secret, provider, _extra=f"&alertname=Alert{secret.slug}"
+    ),
+}
+# Of those, the ones that lead to the secret itself: whoever may not see it is refused.
+GUARDED = {
+    "api-alert-route-detail",
+    "alert-link",
+    "alert-link-component",
+    "alert-link-query",
+    "api-resolve",
 }
 
 # Patterns about one of alice's own things (see make_personal): how to aim them at it.
@@ -86,6 +124,15 @@ def make_secrets(provider_a, alice) -> dict:
         "community_draft": doc(Kind.RUNBOOK, "SECRET community draft", status=Status.DRAFT),
     }
     services.publish(secrets["a_embargoed"], embargo_until=timezone.now() + timedelta(days=3))
+    for secret in secrets.values():  # an alert route to every secret runbook
+        if secret.kind == Kind.RUNBOOK:
+            services.save_route(
+                alertname=f"Alert{secret.slug}",
+                runbook=secret,
+                provider=secret.provider,
+                matchers=[{"label": "severity", "op": "!=", "value": "none"}],
+                author=alice,
+            )
     return secrets
 
 

@@ -49,9 +49,11 @@ def _url_for(name, pattern, secret, provider):
         query = access.QUERY.get(action, "")
     else:
         builder = access.OTHER_OBJECTS.get(name)
-        if builder:
-            kwargs.update(builder(secret, provider))
-        query = ""
+        built = builder(secret, provider) if builder else {}
+        if built is None:
+            return None
+        query = built.pop("_query", "")
+        kwargs.update(built)
     missing = params - set(kwargs)
     assert not missing, f"URL pattern {name!r} needs {missing}: describe it in tests/access.py"
     return reverse(name, kwargs=kwargs) + query
@@ -81,7 +83,9 @@ def test_every_page_hides_private_content_from_those_who_may_not_see_it(
             url = _url_for(name, pattern, secret, provider_a)
             if url is None:
                 continue
-            about_secret = _kind_of(name) is not None and "slug" in _params(pattern)
+            about_secret = (
+                _kind_of(name) is not None and "slug" in _params(pattern)
+            ) or name in access.GUARDED
             for persona, user in personas.items():
                 client = client_for(user)
                 response = client.get(url)
@@ -97,7 +101,9 @@ def test_every_page_hides_private_content_from_those_who_may_not_see_it(
                         post = client.post(url, {"title": "x", "body": "y"})
                         assert _refused(post), f"{persona} POST got {post.status_code} at {url}"
                 elif (
-                    about_secret and access.action_of(name, _kind_of(name)) not in access.POST_ONLY
+                    about_secret
+                    and _kind_of(name)
+                    and access.action_of(name, _kind_of(name)) not in access.POST_ONLY
                 ):
                     # The check could fail: those who may see it do get the page (alice, the
                     # author, may also change it; a reader may be refused a change with 403).

@@ -246,6 +246,22 @@ def test_the_read_page_costs_the_same_with_more_runbooks_and_revisions(
         [Revision(document=d, number=1, title=d.title, body="x", html="<p>x</p>") for d in others]
     )
     many = _read_page_queries(client, f"/runbooks/{target.slug}/")
-    assert few == many == 5  # session, user, memberships, document (+ revision), tags
+    # session, user, memberships, document (+ revision), tags, alert routes, route-form scopes
+    assert few == many == 7
     anonymous = _read_page_queries(client_for(None), f"/runbooks/{target.slug}/")
-    assert anonymous == 2  # document (+ revision, provider, author), tags
+    assert anonymous == 3  # document (+ revision, provider, author), tags, alert routes
+
+
+def test_an_editor_creates_a_community_runbook_from_the_form(bob):
+    response = client_for(bob).post(
+        "/runbooks/new/",
+        {
+            "title": "DNS resolution failing",
+            "provider": "community",
+            "visibility": "public",
+            "review_interval_days": 180,
+            "body": "## Meaning",
+        },
+    )
+    assert response.status_code == 302
+    assert Document.objects.get(slug="dns-resolution-failing").provider is None

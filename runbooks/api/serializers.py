@@ -198,3 +198,50 @@ class ProviderSerializer(serializers.ModelSerializer):
     @extend_schema_field(OpenApiTypes.URI)
     def get_url(self, provider) -> str:
         return absolute(provider.get_absolute_url())
+
+
+class MatcherSerializer(serializers.Serializer):
+    label = serializers.RegexField(r"^[a-zA-Z_][a-zA-Z0-9_]*$", max_length=200)
+    op = serializers.ChoiceField(choices=["=", "!=", "=~", "!~"])
+    value = serializers.CharField(max_length=1024, allow_blank=True, trim_whitespace=False)
+
+
+class AlertRouteSerializer(serializers.ModelSerializer):
+    """A route: alert name + matchers (+ provider scope) → runbook (DESIGN §3, §4)."""
+
+    runbook = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Document.objects.filter(kind="runbook")
+    )
+    provider = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Provider.objects.all(), allow_null=True, required=False
+    )
+    matchers = MatcherSerializer(many=True, required=False)
+    priority = serializers.IntegerField(min_value=-1000, max_value=1000, required=False)
+
+    class Meta:
+        from runbooks.models import AlertRoute
+
+        model = AlertRoute
+        fields = ["id", "runbook", "alertname", "matchers", "provider", "priority"]
+        read_only_fields = ["id"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:  # only runbooks the caller may see can be named
+            self.fields["runbook"].queryset = Document.objects.visible_to(request.user).filter(
+                kind="runbook"
+            )
+
+
+class ResolvedRunbookSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    title = serializers.CharField()
+    url = serializers.URLField()
+    provider = serializers.CharField(allow_null=True)
+    component = serializers.CharField()
+
+
+class ResolutionSerializer(serializers.Serializer):
+    runbook = ResolvedRunbookSerializer()
+    route = AlertRouteSerializer()

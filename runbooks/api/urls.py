@@ -1,5 +1,6 @@
 """/api/v1/ routes: one router, as NetBox does."""
 
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from . import views
@@ -12,4 +13,9 @@ router.register("reports", views.ReportViewSet, basename="api-report")
 router.register("tags", views.TagViewSet, basename="api-tag")
 router.register("providers", views.ProviderViewSet, basename="api-provider")
 
-urlpatterns = router.urls
+router.register("alert-routes", views.AlertRouteViewSet, basename="api-alert-route")
+
+urlpatterns = [
+    path("resolve/", views.ResolveView.as_view(), name="api-resolve"),
+    *router.urls,
+]

@@ -1,23 +1,42 @@
 """API viewsets. The behaviour lives in services and querysets; these map HTTP onto them."""
 
 from django.db.models import Prefetch
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotAuthenticated, NotFound, PermissionDenied
+from rest_framework.exceptions import (
+    MethodNotAllowed,
+    NotAuthenticated,
+    NotFound,
+    PermissionDenied,
+    ValidationError,
+)
 from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
-from runbooks import diffing, services
+from runbooks import diffing, resolution, services
 from runbooks.choices import Kind, Status
-from runbooks.models import Document, Provider, Revision, Tag
-from runbooks.visibility import can_delete, can_edit, can_publish, can_write_in
+from runbooks.models import AlertRoute, Document, Provider, Revision, Tag
+from runbooks.visibility import (
+    can_delete,
+    can_edit,
+    can_manage_route,
+    can_publish,
+    can_write_in,
+    visible_routes_q,
+)
 
 from . import serializers as s
 from .filters import DocumentFilter
+from .permissions import token_of
 
 EDIT_DENIED = "You may read this document but not change it."
 PUBLISH_DENIED = "Only the creator or an admin of its provider publishes it."
+ROUTE_DENIED = (
+    "Routes scoped to a provider are its editors'; community routes lead to community runbooks."
+)
 
 
 def _fetch_or_refuse(queryset, request, **lookup):
@@ -280,3 +299,123 @@ class ProviderViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = s.ProviderSerializer
     lookup_field = "slug"
     filter_backends = []
+
+
+class AlertRouteViewSet(viewsets.ModelViewSet):
+    """Routes the caller may see: community routes and their providers' routes."""
+
+    serializer_class = s.AlertRouteSerializer
+    lookup_value_regex = r"[0-9]+"
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    filter_backends = []
+
+    def get_queryset(self):
+        return (
+            AlertRoute.objects.filter(visible_routes_q(self.request.user))
+            .select_related("runbook", "provider")
+            .order_by("alertname_key", "-priority", "pk")
+        )
+
+    def get_object(self):
+        return _fetch_or_refuse(self.get_queryset(), self.request, pk=self.kwargs["pk"])
+
+    def _save(self, serializer, route=None):
+        data = serializer.validated_data
+        runbook = data.get("runbook", route.runbook if route else None)
+        provider = data.get("provider", route.provider if route else None)
+        if not can_manage_route(self.request.user, provider, runbook):
+            raise PermissionDenied(ROUTE_DENIED)
+        return services.save_route(
+            alertname=data.get("alertname", route.alertname if route else ""),
+            runbook=runbook,
+            provider=provider,
+            matchers=data.get("matchers", route.matchers if route else []),
+            priority=data.get("priority", route.priority if route else 0),
+            author=self.request.user,
+            route=route,
+        )
+
+    def create(self, request, *args, **kwargs):
+        incoming = self.get_serializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        route = self._save(incoming)
+        location = s.absolute(f"{request.path}{route.pk}/")
+        return Response(
+            self.get_serializer(route).data,
+            status=status.HTTP_201_CREATED,
+            headers={"Location": location},
+        )
+
+    def partial_update(self, request, *args, **kwargs):
+        route = self.get_object()
+        if not can_manage_route(request.user, route.provider, route.runbook):
+            raise PermissionDenied(ROUTE_DENIED)
+        incoming = self.get_serializer(route, data=request.data, partial=True)
+        incoming.is_valid(raise_exception=True)
+        return Response(self.get_serializer(self._save(incoming, route)).data)
+
+    def update(self, request, *args, **kwargs):
+        raise MethodNotAllowed(request.method)
+
+    def destroy(self, request, *args, **kwargs):
+        route = self.get_object()
+        if not can_manage_route(request.user, route.provider, route.runbook):
+            raise PermissionDenied(ROUTE_DENIED)
+        services.delete_route(route)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ResolveView(APIView):
+    """The runbook for an alert, as `/r/` finds it (DESIGN §4), as JSON."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("alertname", str, required=True),
+            OpenApiParameter("provider", str, description="Provider slug (scope)."),
+            OpenApiParameter("component", str, description="Prefer runbooks of this component."),
+            OpenApiParameter(
+                "labels",
+                OpenApiTypes.OBJECT,
+                style="form",
+                explode=True,
+                description="Any other parameter is an alert label.",
+            ),
+        ],
+        responses=s.ResolutionSerializer,
+    )
+    def get(self, request):
+        name = request.query_params.get("alertname", "").strip()
+        if not name or len(name) > 200:
+            raise ValidationError({"alertname": ["Name the alert (1 to 200 characters)."]})
+        try:
+            provider = resolution.scope_for(
+                request, request.query_params.get("provider"), token_of(request)
+            )
+            labels = resolution.labels_from_query(request.query_params)
+        except resolution.UnknownProvider as unknown:
+            raise ValidationError(
+                {"provider": [f"There is no provider {str(unknown)!r}."]}
+            ) from None
+        except resolution.BadLabels as bad:
+            raise ValidationError({"labels": [str(bad)]}) from None
+        labels.pop("alertname", None)
+        route = resolution.resolve(name, labels, provider, request.query_params.get("component"))
+        if route is None:
+            services.record_miss(name, provider)
+            raise NotFound(f"No runbook is linked to the alert {name!r}.")
+        if not Document.objects.visible_to(request.user).filter(pk=route.runbook_id).exists():
+            if not request.user.is_authenticated:
+                raise NotAuthenticated("Sign in (or send a token) to open this runbook.")
+            raise NotFound(f"No runbook is linked to the alert {name!r}.")
+        runbook = route.runbook
+        body = {
+            "runbook": {
+                "slug": runbook.slug,
+                "title": runbook.title,
+                "url": s.absolute(runbook.get_absolute_url()),
+                "provider": runbook.provider.slug if runbook.provider_id else None,
+                "component": runbook.component,
+            },
+            "route": s.AlertRouteSerializer(route).data,
+        }
+        return Response(body)

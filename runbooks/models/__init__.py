@@ -1,10 +1,13 @@
 """OpenOps models, one module per domain."""
 
+from .alerts import AlertRoute, RunbookMiss
 from .documents import Document, DocumentQuerySet, Revision, Tag
 from .providers import ROLE_RANK, Membership, Provider, Role
 from .tokens import USER_SCOPES, Scope, Token, hash_token
 
 __all__ = [
+    "AlertRoute",
+    "RunbookMiss",
     "ROLE_RANK",
     "Document",
     "DocumentQuerySet",

@@ -1,5 +1,6 @@
 """Pages for documents of every kind: list, read, write, history, diff, restore, review."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -11,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from runbooks import diffing, markdown, services
 from runbooks.choices import KIND_DEFAULTS, Kind, Status
-from runbooks.forms import DocumentForm, NewDocumentForm
+from runbooks.forms import DocumentForm, NewDocumentForm, RouteForm
 from runbooks.models import Document, Provider, Revision, Tag
 from runbooks.visibility import can_edit, can_write_in, roles_of
 
@@ -91,6 +92,16 @@ def document_detail(request, kind, slug):
         "tags": document.tags.all(),
         "can_edit": can_edit(request.user, document),
     }
+    if kind == Kind.RUNBOOK:
+        from runbooks.views.links import alert_context
+        from runbooks.views.routes import routes_for_page
+
+        context["alert"] = alert_context(request.GET)
+        context["base_url"] = settings.BASE_URL
+        context["routes"] = routes_for_page(request.user, document)
+        if request.user.is_authenticated:
+            form = RouteForm(user=request.user, runbook=document)
+            context["route_form"] = form if form.fields["scope"].choices else None
     return render(request, "documents/detail.html", context)
 
 

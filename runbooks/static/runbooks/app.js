@@ -59,3 +59,52 @@
     button.addEventListener("click", function () { window.print(); });
   });
 })();
+
+// Placeholders in code blocks filled from the labels of the alert that opened the runbook:
+// `{{ $labels.instance }}` and `$NAMESPACE` / `${NAMESPACE}` (label `namespace`). Only text is
+// changed (textContent), and the original stays one click away.
+(function () {
+  var data = document.getElementById("alert-labels");
+  var body = document.querySelector("[data-fill-placeholders]");
+  if (!data || !body) return;
+  var labels;
+  try { labels = JSON.parse(data.textContent) || {}; } catch (e) { return; }
+  var lower = {};
+  Object.keys(labels).forEach(function (k) { lower[k.toLowerCase()] = labels[k]; });
+
+  function fill(text) {
+    return text
+      .replace(/\{\{\s*\$labels\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g, function (all, name) {
+        return Object.prototype.hasOwnProperty.call(labels, name) ? labels[name] : all;
+      })
+      .replace(/\$\{?([A-Z][A-Z0-9_]*)\}?/g, function (all, name) {
+        var key = name.toLowerCase();
+        return Object.prototype.hasOwnProperty.call(lower, key) ? lower[key] : all;
+      });
+  }
+
+  var blocks = [];
+  body.querySelectorAll("pre > code").forEach(function (code) {
+    var original = code.textContent;
+    var filled = fill(original);
+    if (filled !== original) {
+      blocks.push({ code: code, original: original, filled: filled });
+      code.textContent = filled;
+      code.parentElement.classList.add("filled");
+    }
+  });
+  if (!blocks.length) return;
+  var note = document.querySelector("[data-placeholder-note]");
+  var button = document.querySelector("[data-toggle-placeholders]");
+  if (!note || !button) return;
+  note.hidden = false;
+  var showingFilled = true;
+  button.addEventListener("click", function () {
+    showingFilled = !showingFilled;
+    blocks.forEach(function (b) {
+      b.code.textContent = showingFilled ? b.filled : b.original;
+      b.code.parentElement.classList.toggle("filled", showingFilled);
+    });
+    button.textContent = showingFilled ? "Show original commands" : "Show with alert values";
+  });
+})();

@@ -1,0 +1,73 @@
+"""Alert → runbook resolution against the database (DESIGN §4); the rules are in alerting.py."""
+
+from collections.abc import Mapping
+
+from django.db.models import Q
+
+from runbooks import alerting
+from runbooks.models import AlertRoute, Document, Provider
+from runbooks.visibility import roles_of
+
+MAX_LABELS = 64
+MAX_LABEL_VALUE = 1024
+# Query parameters that are not labels.
+NOT_LABELS = {"provider", "component"}
+
+
+class UnknownProvider(LookupError):
+    pass
+
+
+class BadLabels(ValueError):
+    pass
+
+
+def candidate_routes(alertname: str, provider: Provider | None):
+    """Routes for this alert name that apply to `provider` and lead to a runbook its members
+    may all see: one indexed query, whatever the number of routes."""
+    scope = Q(provider__isnull=True)
+    if provider is not None:
+        scope |= Q(provider=provider)
+    visible = Document.objects.visible_to_provider(provider).values("pk")
+    return (
+        AlertRoute.objects.filter(alertname_key=alertname.casefold())
+        .filter(scope, runbook__in=visible)
+        .select_related("runbook", "runbook__provider")
+    )
+
+
+def resolve(
+    alertname: str,
+    labels: Mapping[str, str],
+    provider: Provider | None,
+    component: str | None = None,
+) -> AlertRoute | None:
+    labels = {"alertname": alertname, **labels}
+    return alerting.best_route(list(candidate_routes(alertname, provider)), labels, component)
+
+
+def scope_for(request, explicit: str | None, token=None) -> Provider | None:
+    """The provider an alert concerns: `provider` parameter, else the token's provider, else the
+    signed-in user's only membership, else none."""
+    if explicit:
+        provider = Provider.objects.filter(slug__iexact=explicit).first()
+        if provider is None:
+            raise UnknownProvider(explicit)
+        return provider
+    if token is not None and token.provider_id:
+        return token.provider
+    memberships = roles_of(request.user)
+    if len(memberships) == 1:
+        return Provider.objects.get(pk=next(iter(memberships)))
+    return None
+
+
+def labels_from_query(query) -> dict[str, str]:
+    """Labels from query parameters, bounded so no request can make resolution costly."""
+    labels = {k: v for k, v in query.items() if k not in NOT_LABELS}
+    if len(labels) > MAX_LABELS:
+        raise BadLabels(f"At most {MAX_LABELS} labels.")
+    for name, value in labels.items():
+        if len(value) > MAX_LABEL_VALUE or len(name) > 200:
+            raise BadLabels(f"Label {name[:40]!r} is longer than {MAX_LABEL_VALUE} characters.")
+    return labels

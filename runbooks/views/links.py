@@ -1,0 +1,74 @@
+"""Stable links for an alert's `runbook_url`: /r/<alertname>, /r/<component>/<alertname>,
+/r/?alertname=… (DESIGN §4). A match answers 302 to the runbook with the alert's context."""
+
+from urllib.parse import urlencode
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpResponseRedirect
+from django.shortcuts import render
+
+from runbooks import resolution, services
+from runbooks.choices import Kind
+from runbooks.models import Document
+
+LABEL_PREFIX = "label."
+
+
+def alert_link(request, alertname: str | None = None, component: str | None = None):
+    name = (alertname or request.GET.get("alertname", "")).strip()
+    if not name:
+        return _problem(request, "Which alert? Use /r/<alertname> or /r/?alertname=<name>.")
+    try:
+        provider = resolution.scope_for(request, request.GET.get("provider"))
+        labels = resolution.labels_from_query(request.GET)
+    except resolution.UnknownProvider as unknown:
+        return _problem(request, f"There is no provider called “{unknown}”.", status=404)
+    except resolution.BadLabels as bad:
+        return _problem(request, str(bad))
+    labels.pop("alertname", None)
+    route = resolution.resolve(name, labels, provider, component)
+    if route is None:
+        services.record_miss(name, provider)
+        return _missing(request, name, component, labels)
+    runbook = route.runbook
+    if not Document.objects.visible_to(request.user).filter(pk=runbook.pk).exists():
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        return _missing(request, name, component, labels)  # exactly like no match at all
+    context = {"alert": name, **{f"{LABEL_PREFIX}{k}": v for k, v in sorted(labels.items())}}
+    return HttpResponseRedirect(f"{runbook.get_absolute_url()}?{urlencode(context)}")
+
+
+def alert_context(query) -> dict | None:
+    """The alert that brought a reader to a runbook, from the query string `alert_link` wrote."""
+    name = query.get("alert", "").strip()
+    if not name:
+        return None
+    labels = {
+        key[len(LABEL_PREFIX) :]: value
+        for key, value in query.items()
+        if key.startswith(LABEL_PREFIX) and len(value) <= resolution.MAX_LABEL_VALUE
+    }
+    return {"name": name[:200], "labels": dict(list(labels.items())[: resolution.MAX_LABELS])}
+
+
+def _missing(request, name, component, labels):
+    suggestions = (
+        Document.objects.visible_to(request.user)
+        .of_kind(Kind.RUNBOOK)
+        .filter(title__icontains=name[:100])
+        .select_related("provider")[:5]
+    )
+    write_query = urlencode({"title": name, **({"component": component} if component else {})})
+    context = {
+        "alertname": name,
+        "component": component,
+        "labels": sorted(labels.items()),
+        "suggestions": suggestions,
+        "write_url": f"/runbooks/new/?{write_query}",
+    }
+    return render(request, "links/missing.html", context, status=404)
+
+
+def _problem(request, message: str, status: int = 400):
+    return render(request, "links/problem.html", {"message": message}, status=status)
