@@ -1,12 +1,25 @@
 """OpenOps models, one module per domain."""
 
-from .alerts import AlertRoute, RunbookMiss
+from .alerts import (
+    Alert,
+    AlertEvent,
+    AlertRoute,
+    AlertSource,
+    AlertStatus,
+    InboxEntry,
+    RunbookMiss,
+)
 from .documents import Document, DocumentQuerySet, Revision, Tag
 from .providers import ROLE_RANK, Membership, Provider, Role
 from .tokens import USER_SCOPES, Scope, Token, hash_token
 
 __all__ = [
+    "Alert",
+    "AlertEvent",
     "AlertRoute",
+    "AlertSource",
+    "AlertStatus",
+    "InboxEntry",
     "RunbookMiss",
     "ROLE_RANK",
     "Document",

@@ -60,3 +60,92 @@ class RunbookMiss(models.Model):
 
     def __str__(self) -> str:
         return f"{self.alertname} ×{self.count}"
+
+
+class AlertStatus(models.TextChoices):
+    FIRING = "firing", "Firing"
+    RESOLVED = "resolved", "Resolved"
+
+
+class AlertSource(models.TextChoices):
+    ALERTMANAGER = "alertmanager", "Prometheus Alertmanager"
+    GRAFANA = "grafana", "Grafana"
+
+
+class InboxEntry(models.Model):
+    """One webhook body exactly as received (bytes), stored before anything else is done with
+    it, so that nothing is lost while a worker or the broker is down (DESIGN §5)."""
+
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="inbox")
+    token = models.ForeignKey(
+        "Token", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    source = models.CharField(max_length=20, choices=AlertSource.choices)
+    body = models.BinaryField()
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    processed_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    alert_count = models.PositiveIntegerField(default=0)
+    truncated_alerts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name_plural = "inbox entries"
+        ordering = ["-received_at"]
+
+    def __str__(self) -> str:
+        return f"{self.source} body {self.pk} from {self.provider_id}"
+
+
+class Alert(models.Model):
+    """One alert instance: unique per (provider, fingerprint, startsAt); resends update it."""
+
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="alerts")
+    source = models.CharField(max_length=20, choices=AlertSource.choices)
+    fingerprint = models.CharField(max_length=128)
+    alertname = models.CharField(max_length=200, db_index=True)
+    status = models.CharField(max_length=10, choices=AlertStatus.choices)
+    labels = models.JSONField(default=dict)
+    annotations = models.JSONField(default=dict)
+    extra = models.JSONField(default=dict, blank=True)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField(null=True, blank=True)
+    generator_url = models.TextField(blank=True)
+    runbook = models.ForeignKey(
+        Document, null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts"
+    )
+    first_seen = models.DateTimeField(auto_now_add=True)
+    last_seen = models.DateTimeField(db_index=True)
+    notifications = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "fingerprint", "starts_at"], name="one_alert_per_instance"
+            )
+        ]
+        indexes = [models.Index(fields=["runbook", "starts_at"])]
+        ordering = ["-last_seen"]
+
+    def __str__(self) -> str:
+        return f"{self.alertname} ({self.status})"
+
+
+class AlertEvent(models.Model):
+    """One notification about an alert: the timeline on the alert's page."""
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="events")
+    inbox_entry = models.ForeignKey(InboxEntry, on_delete=models.CASCADE, related_name="events")
+    status = models.CharField(max_length=10, choices=AlertStatus.choices)
+    received_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            # Processing the same body twice must not double the timeline.
+            models.UniqueConstraint(fields=["alert", "inbox_entry"], name="one_event_per_body")
+        ]
+        ordering = ["received_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.alert_id} {self.status} at {self.received_at}"

@@ -85,6 +85,10 @@ class Document(models.Model):
     reviewed_at = models.DateTimeField(null=True, blank=True)
     review_interval_days = models.PositiveIntegerField(default=180)
     review_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # Where an imported runbook came from (import_runbooks / export_runbooks): the file's name
+    # without `.md`, and its front matter kept verbatim (not rendered, not revisioned).
+    source_name = models.CharField(max_length=200, blank=True)
+    front_matter = models.TextField(blank=True)
 
     objects = DocumentQuerySet.as_manager()
 
