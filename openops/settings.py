@@ -5,6 +5,7 @@ eager, local-memory cache, console mail). A present but unusable value stops sta
 message naming the variable.
 """
 
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -136,7 +137,7 @@ SESSION_COOKIE_HTTPONLY = True
 # webhooks 10 MB. Django's own cap stays as the backstop for bodies sent without a length.
 OPENOPS_MAX_BODY_BYTES = 2 * 1024 * 1024
 OPENOPS_WEBHOOK_MAX_BYTES = 10 * 1024 * 1024
-OPENOPS_WEBHOOK_PATH = "/api/v1/alerts/"
+OPENOPS_WEBHOOK_PATHS = {"/api/v1/alerts/alertmanager/", "/api/v1/alerts/grafana/"}
 DATA_UPLOAD_MAX_MEMORY_SIZE = OPENOPS_WEBHOOK_MAX_BYTES
 CSRF_FAILURE_VIEW = "runbooks.api.errors.csrf_failure"
 
@@ -177,6 +178,22 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
+CELERY_TASK_DEFAULT_QUEUE = env_str("OPENOPS_CELERY_QUEUE", "openops")
+# Publishing must never make a webhook hang: short socket timeouts and no publish retries.
+# An unpublished body stays in the inbox and the sweep enqueues it again.
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_CONNECTION_MAX_RETRIES = 0
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_timeout": 2,
+    "socket_connect_timeout": 2,
+    "max_retries": 0,
+    "visibility_timeout": 600,
+}
+OPENOPS_SWEEP_AFTER = timedelta(seconds=env_int("OPENOPS_SWEEP_AFTER_SECONDS", 60, minimum=1))
+CELERY_BEAT_SCHEDULE = {
+    "sweep-inbox": {"task": "runbooks.tasks.sweep_inbox", "schedule": 30.0},
+}
 
 # --- Product limits -------------------------------------------------------------------------
 OPENOPS_DEMO_PASSWORD = env_str("OPENOPS_DEMO_PASSWORD", "openops-demo")
@@ -211,6 +228,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "DocumentStatusEnum": "runbooks.choices.Status",
+        "AlertStatusEnum": "runbooks.models.alerts.AlertStatus",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "runbooks.api.schema.add_error_responses",

@@ -71,3 +71,18 @@ def labels_from_query(query) -> dict[str, str]:
         if len(value) > MAX_LABEL_VALUE or len(name) > 200:
             raise BadLabels(f"Label {name[:40]!r} is longer than {MAX_LABEL_VALUE} characters.")
     return labels
+
+
+class Resolver:
+    """Resolves many alerts of one provider with one query per distinct alert name."""
+
+    def __init__(self, provider: Provider | None):
+        self.provider = provider
+        self._candidates: dict[str, list] = {}
+
+    def runbook_for(self, alertname: str, labels: Mapping[str, str]):
+        key = alertname.casefold()
+        if key not in self._candidates:
+            self._candidates[key] = list(candidate_routes(alertname, self.provider))
+        route = alerting.best_route(self._candidates[key], {"alertname": alertname, **labels})
+        return route.runbook if route else None

@@ -6,6 +6,7 @@ fields); callers check permissions with `runbooks.visibility` before calling.
 
 import secrets
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
@@ -518,3 +519,114 @@ def record_miss(alertname: str, provider: Provider | None, times: int = 1) -> No
                 )
         except IntegrityError:  # someone else created it a moment ago
             rows.update(count=F("count") + times, last_seen=timezone.now())
+
+
+# --- Runbooks from Git (import_runbooks / export_runbooks, DESIGN §8) --------------------------
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What importing one file did: `outcome` is "created", "updated" or "unchanged"."""
+
+    document: Document
+    outcome: str
+    route_created: bool
+
+
+def find_imported_runbook(
+    provider: Provider | None, component: str, source_name: str
+) -> Document | None:
+    """The runbook of the file `<component>/<source_name>.md`, imported for `provider`.
+
+    A runbook made in the pages and exported has no source name; its file is named after its
+    slug, and importing that file again finds it rather than making a copy.
+    """
+    runbooks = Document.objects.of_kind(Kind.RUNBOOK).filter(provider=provider, component=component)
+    runbooks = runbooks.select_related("current_revision")
+    return (
+        runbooks.filter(source_name=source_name).first()
+        or runbooks.filter(source_name="", slug=source_name).first()
+    )
+
+
+def _check_import_names(component: str, source_name: str) -> None:
+    # The model's limits; SQLite would not enforce them, PostgreSQL would fail mid-import.
+    if len(component) > 100:
+        raise ValidationError({"component": "The folder name is longer than 100 characters."})
+    if not source_name or len(source_name) > 200:
+        raise ValidationError({"source_name": "The file name needs 1 to 200 characters."})
+
+
+@transaction.atomic
+def import_runbook(
+    *,
+    provider: Provider | None,
+    component: str,
+    source_name: str,
+    title: str | None,
+    body: str,
+    front_matter: str,
+    slug: str,
+    message: str,
+) -> ImportResult:
+    """Create or update the runbook of one imported file, and route its alert name to it.
+
+    A new runbook gets `slug` (suffixed on collision) and the runbook defaults; an existing one
+    gets a revision only when title or body changed. Without a title the file name is used
+    for a new runbook and an existing runbook keeps its own. The author is None: a system import.
+    """
+    _check_import_names(component, source_name)
+    document = find_imported_runbook(provider, component, source_name)
+    if document is None:
+        document = _create_imported(provider, component, source_name, title, body, slug, message)
+        outcome = "created"
+    else:
+        revised = add_revision(
+            document,
+            title=title or document.title,
+            body=body,
+            author=None,
+            base_revision=_current_number(document),
+            message=message,
+        )
+        outcome = "updated" if revised else "unchanged"
+    moved = set_import_source(document, source_name=source_name, front_matter=front_matter)
+    if moved and outcome == "unchanged":
+        outcome = "updated"
+    route_created = ensure_import_route(document, alertname=source_name, provider=provider)
+    return ImportResult(document, outcome, route_created)
+
+
+def _create_imported(provider, component, source_name, title, body, slug, message) -> Document:
+    return create_document(
+        kind=Kind.RUNBOOK,
+        title=title or source_name,
+        body=body,
+        author=None,
+        provider=provider,
+        slug=_unique_slug(Kind.RUNBOOK, slug),
+        component=component,
+        message=message,
+    )
+
+
+def set_import_source(document: Document, *, source_name: str, front_matter: str) -> bool:
+    """Record the file a runbook came from and its front matter (verbatim); True if changed."""
+    front_matter = markdown.normalise(front_matter)
+    if (document.source_name, document.front_matter) == (source_name, front_matter):
+        return False
+    document.source_name = source_name
+    document.front_matter = front_matter
+    document.save(update_fields=["source_name", "front_matter", "updated_at"])
+    return True
+
+
+def ensure_import_route(document: Document, *, alertname: str, provider: Provider | None) -> bool:
+    """Route `alertname` to the runbook unless the same plain route exists; True if created."""
+    routes = AlertRoute.objects.filter(
+        alertname_key=alertname.strip().casefold(), provider=provider, runbook=document
+    )
+    if any(not route.matchers for route in routes):
+        return False
+    save_route(alertname=alertname, runbook=document, provider=provider)
+    return True

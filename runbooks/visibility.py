@@ -130,3 +130,12 @@ def visible_routes_q(user) -> Q:
     if provider_ids:
         q |= Q(provider_id__in=provider_ids)
     return q & Q(runbook__in=Document.objects.visible_to(user))
+
+
+def visible_alerts_q(user) -> Q:
+    """Received alerts: members of the receiving provider, and staff (DESIGN §3)."""
+    if not user.is_authenticated:
+        return Q(pk__in=[])
+    if user.is_staff:
+        return Q()
+    return Q(provider_id__in=list(roles_of(user)))

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from runbooks import services
 from runbooks.choices import Kind, Status, Visibility
-from runbooks.models import AlertRoute, Scope
+from runbooks.models import Alert, AlertRoute, Document, Scope
 
 # Patterns that show no document content at all.
 OPEN = {"login", "logout", "healthz", "readyz", "schema", "api-docs", "api-root"}
@@ -38,16 +38,22 @@ QUERY = {
 
 
 def _route(secret):
+    if not isinstance(secret, Document):
+        return None
     return AlertRoute.objects.filter(runbook=secret).first()
 
 
-def _link(secret, provider, **kwargs):
+def _link(secret, provider, form: str):
     """A /r/ link (or resolve/ query) for the secret's alert route, scoped to its provider."""
     route = _route(secret)
     if route is None:
         return None
-    extra = kwargs.pop("_extra", "")
-    return {**kwargs, "_query": f"?provider={provider.slug}{extra}"}
+    query = f"?provider={provider.slug}"
+    if form == "query":
+        return {"_query": f"{query}&alertname={route.alertname}"}
+    if form == "component":
+        return {"alertname": route.alertname, "component": "secret", "_query": query}
+    return {"alertname": route.alertname, "_query": query}
 
 
 # Patterns about something other than a document: how to aim them at a secret. A builder
@@ -61,19 +67,17 @@ OTHER_OBJECTS = {
     "api-alert-route-detail": lambda secret, provider: (
         {"pk": _route(secret).pk} if _route(secret) else None
     ),
-    "alert-link": lambda secret, provider: _link(secret, provider, alertname=f"Alert{secret.slug}"),
-    "alert-link-component": lambda secret, provider: _link(
-        secret, provider, alertname=f"Alert{secret.slug}", component="secret"
+    "api-alert-detail": lambda secret, provider: (
+        {"pk": secret.pk} if isinstance(secret, Alert) else None
     ),
-    "alert-link-query": lambda secret, provider: _link(
-        secret, provider, _extra=f"&alertname=Alert{secret.slug}"
-    ),
-    "api-resolve": lambda secret, provider: _link(
-        secret, provider, _extra=f"&alertname=Alert{secret.slug}"
-    ),
+    "alert-link": lambda secret, provider: _link(secret, provider, "path"),
+    "alert-link-component": lambda secret, provider: _link(secret, provider, "component"),
+    "alert-link-query": lambda secret, provider: _link(secret, provider, "query"),
+    "api-resolve": lambda secret, provider: _link(secret, provider, "query"),
 }
 # Of those, the ones that lead to the secret itself: whoever may not see it is refused.
 GUARDED = {
+    "api-alert-detail",
     "api-alert-route-detail",
     "alert-link",
     "alert-link-component",
@@ -92,6 +96,7 @@ SEERS = {
     "a_draft": {"alice", "dave"},
     "a_embargoed": {"alice", "dave"},
     "community_draft": {"alice", "carol"},
+    "a_alert": {"alice", "dave", "carol"},  # received alerts: members and staff
 }
 
 
@@ -124,8 +129,9 @@ def make_secrets(provider_a, alice) -> dict:
         "community_draft": doc(Kind.RUNBOOK, "SECRET community draft", status=Status.DRAFT),
     }
     services.publish(secrets["a_embargoed"], embargo_until=timezone.now() + timedelta(days=3))
-    for secret in secrets.values():  # an alert route to every secret runbook
-        if secret.kind == Kind.RUNBOOK:
+    secrets["a_alert"] = _received_alert(provider_a)
+    for secret in list(secrets.values()):  # an alert route to every secret runbook
+        if getattr(secret, "kind", None) == Kind.RUNBOOK:
             services.save_route(
                 alertname=f"Alert{secret.slug}",
                 runbook=secret,
@@ -134,6 +140,22 @@ def make_secrets(provider_a, alice) -> dict:
                 author=alice,
             )
     return secrets
+
+
+def _received_alert(provider):
+    """An alert received by provider A; it reads as `title` like the documents do."""
+    alert = Alert.objects.create(
+        provider=provider,
+        source="alertmanager",
+        fingerprint="5ec7e7",
+        alertname="SECRET received alert",
+        status="firing",
+        labels={"alertname": "SECRET received alert"},
+        starts_at=timezone.now(),
+        last_seen=timezone.now(),
+    )
+    alert.title, alert.kind = alert.alertname, None
+    return alert
 
 
 def make_personal(alice) -> dict:

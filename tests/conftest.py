@@ -5,6 +5,8 @@ dave  — reader at provider A       carol — community moderator (staff)
 anonymous — nobody signed in
 """
 
+import os
+
 import pytest
 from django.test import Client
 
@@ -21,6 +23,30 @@ def fast_password_hashing():
     from django.conf import settings
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def pytest_collection_modifyitems(config, items):
+    """Worker tests need a real broker: they run only when CELERY_BROKER_URL is set."""
+    if os.environ.get("CELERY_BROKER_URL"):
+        return
+    skip = pytest.mark.skip(reason="worker test: set CELERY_BROKER_URL to run it")
+    for item in items:
+        if item.get_closest_marker("worker"):
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def eager_celery(request):
+    """Everything but the worker tests runs Celery tasks inline, broker or not (DESIGN §2)."""
+    from openops.celery import app
+
+    if request.node.get_closest_marker("worker"):
+        yield
+        return
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
 
 
 @pytest.fixture

@@ -39,7 +39,7 @@ def _url_for(name, pattern, secret, provider):
     kind = _kind_of(name)
     kwargs = {}
     if kind:
-        if secret.kind != kind:
+        if getattr(secret, "kind", None) != kind:
             return None
         action = access.action_of(name.split(":")[-1], kind)
         extra = access.EXTRA_KWARGS.get(action, {})

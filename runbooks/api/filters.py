@@ -3,7 +3,7 @@
 import django_filters
 
 from runbooks.choices import Status
-from runbooks.models import Document
+from runbooks.models import AlertStatus, Document
 
 
 class DocumentFilter(django_filters.FilterSet):
@@ -28,3 +28,15 @@ class DocumentFilter(django_filters.FilterSet):
 
     def filter_stale(self, queryset, name, value):
         return queryset.stale(value)
+
+
+class AlertFilter(django_filters.FilterSet):
+    alertname = django_filters.CharFilter(field_name="alertname", lookup_expr="iexact")
+    status = django_filters.ChoiceFilter(choices=AlertStatus.choices)
+    runbook = django_filters.CharFilter(field_name="runbook__slug", help_text="Runbook slug.")
+
+    class Meta:
+        from runbooks.models import Alert
+
+        model = Alert
+        fields = ["alertname", "status", "runbook"]

@@ -245,3 +245,32 @@ class ResolvedRunbookSerializer(serializers.Serializer):
 class ResolutionSerializer(serializers.Serializer):
     runbook = ResolvedRunbookSerializer()
     route = AlertRouteSerializer()
+
+
+class AlertSerializer(serializers.ModelSerializer):
+    provider = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    runbook = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    labels = serializers.DictField(child=serializers.CharField(), read_only=True)
+    annotations = serializers.DictField(child=serializers.CharField(), read_only=True)
+
+    class Meta:
+        from runbooks.models import Alert
+
+        model = Alert
+        fields = [
+            "id",
+            "fingerprint",
+            "alertname",
+            "status",
+            "labels",
+            "annotations",
+            "starts_at",
+            "ends_at",
+            "provider",
+            "runbook",
+            "first_seen",
+            "last_seen",
+            "notifications",
+            "source",
+        ]
+        read_only_fields = fields

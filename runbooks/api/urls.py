@@ -3,7 +3,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from . import views
+from . import views, webhooks
 
 router = DefaultRouter()
 router.include_format_suffixes = False  # JSON only: no `.json` twins of every route
@@ -14,8 +14,15 @@ router.register("tags", views.TagViewSet, basename="api-tag")
 router.register("providers", views.ProviderViewSet, basename="api-provider")
 
 router.register("alert-routes", views.AlertRouteViewSet, basename="api-alert-route")
+router.register("alerts", views.AlertViewSet, basename="api-alert")
 
 urlpatterns = [
     path("resolve/", views.ResolveView.as_view(), name="api-resolve"),
+    path(
+        "alerts/alertmanager/",
+        webhooks.AlertmanagerWebhook.as_view(),
+        name="api-alerts-alertmanager",
+    ),
+    path("alerts/grafana/", webhooks.GrafanaWebhook.as_view(), name="api-alerts-grafana"),
     *router.urls,
 ]

@@ -13,24 +13,26 @@ from rest_framework.exceptions import (
     ValidationError,
 )
 from rest_framework.filters import OrderingFilter
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from runbooks import diffing, resolution, services
 from runbooks.choices import Kind, Status
-from runbooks.models import AlertRoute, Document, Provider, Revision, Tag
+from runbooks.models import Alert, AlertRoute, Document, Provider, Revision, Tag
 from runbooks.visibility import (
     can_delete,
     can_edit,
     can_manage_route,
     can_publish,
     can_write_in,
+    visible_alerts_q,
     visible_routes_q,
 )
 
 from . import serializers as s
-from .filters import DocumentFilter
-from .permissions import token_of
+from .filters import AlertFilter, DocumentFilter
+from .permissions import TokenScopes, token_of
 
 EDIT_DENIED = "You may read this document but not change it."
 PUBLISH_DENIED = "Only the creator or an admin of its provider publishes it."
@@ -419,3 +421,19 @@ class ResolveView(APIView):
             "route": s.AlertRouteSerializer(route).data,
         }
         return Response(body)
+
+
+class AlertViewSet(viewsets.ReadOnlyModelViewSet):
+    """Received alerts, for members of the receiving provider and staff."""
+
+    serializer_class = s.AlertSerializer
+    filterset_class = AlertFilter
+    lookup_value_regex = r"[0-9]+"
+    permission_classes = [TokenScopes, IsAuthenticated]
+
+    def get_queryset(self):
+        return (
+            Alert.objects.filter(visible_alerts_q(self.request.user))
+            .select_related("provider", "runbook")
+            .order_by("-last_seen", "-pk")
+        )

@@ -1,0 +1,187 @@
+"""The write path for received alerts (DESIGN §5), part of the services layer.
+
+`accept` stores a webhook body as received and schedules it; `process` turns a stored body into
+Alert rows. Processing is idempotent: the body is marked processed in the same transaction that
+writes its alerts, so running it twice (a worker killed before acknowledging, a sweep that
+re-enqueues) changes nothing the second time.
+"""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from runbooks import payloads, resolution, services
+from runbooks.models import Alert, AlertEvent, AlertStatus, InboxEntry, Token
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 3
+
+
+def accept(token: Token, source: str, body: bytes, parsed: payloads.ParsedBody) -> InboxEntry:
+    """Store the body (bytes, as received) and enqueue its processing once committed."""
+    with transaction.atomic():
+        entry = InboxEntry.objects.create(
+            provider=token.provider,
+            token=token,
+            source=source,
+            body=body,
+            alert_count=len(parsed.alerts),
+            truncated_alerts=parsed.truncated_alerts,
+        )
+        transaction.on_commit(lambda: enqueue(entry.pk))
+    return entry
+
+
+def enqueue(entry_id: int) -> bool:
+    """Publish the processing task; an unreachable broker is logged, never raised: the sweep
+    will pick the body up later."""
+    from runbooks.tasks import process_inbox_entry
+
+    try:
+        process_inbox_entry.apply_async(args=[entry_id], retry=False)
+        return True
+    except Exception as exc:  # kombu raises several kinds for a broker that is away
+        log.warning("Could not enqueue inbox entry %s (%s); the sweep will retry.", entry_id, exc)
+        return False
+
+
+def stale_entries(older_than: timedelta):
+    cutoff = timezone.now() - older_than
+    return InboxEntry.objects.filter(
+        processed_at__isnull=True, failed_at__isnull=True, received_at__lte=cutoff
+    )
+
+
+def sweep(older_than: timedelta | None = None) -> int:
+    """Enqueue again every body still unprocessed after a short delay."""
+    delay = older_than if older_than is not None else settings.OPENOPS_SWEEP_AFTER
+    ids = list(stale_entries(delay).order_by("pk").values_list("pk", flat=True)[:1000])
+    return sum(enqueue(pk) for pk in ids)
+
+
+def process(entry_id: int) -> None:
+    """Parse, deduplicate, resolve and link one stored body; safe to run any number of times.
+
+    A failure rolls everything back and is counted on the entry (the sweep tries again).
+    """
+    try:
+        with transaction.atomic():
+            entry = (
+                InboxEntry.objects.select_for_update()
+                .select_related("provider")
+                .filter(pk=entry_id, processed_at__isnull=True, failed_at__isnull=True)
+                .first()
+            )
+            if entry is None:
+                return  # gone, done, or given up on
+            _record(entry, payloads.parse(bytes(entry.body), entry.source))
+            entry.processed_at = timezone.now()
+            entry.save(update_fields=["processed_at"])
+    except Exception as exc:  # a bug or bad data: keep the body, count, try again later
+        log.exception("Processing inbox entry %s failed", entry_id)
+        _failed_attempt(entry_id, exc)
+
+
+def _failed_attempt(entry_id: int, exc: Exception) -> None:
+    """Count the attempt; after a few the body is kept, marked failed and shown to staff."""
+    with transaction.atomic():
+        entry = InboxEntry.objects.select_for_update().filter(pk=entry_id).first()
+        if entry is None:
+            return
+        entry.attempts += 1
+        entry.error = f"{type(exc).__name__}: {exc}"[:2000]
+        if entry.attempts >= MAX_ATTEMPTS:
+            entry.failed_at = timezone.now()
+            log.error(
+                "Inbox entry %s failed %s times; giving up: %s", entry_id, entry.attempts, exc
+            )
+        entry.save(update_fields=["attempts", "error", "failed_at"])
+
+
+def _record(entry: InboxEntry, parsed: payloads.ParsedBody) -> None:
+    """Upsert the body's alerts in a fixed number of queries, then their timeline events."""
+    provider, now = entry.provider, timezone.now()
+    incoming = _deduplicate(parsed.alerts)
+    existing = {
+        (a.fingerprint, a.starts_at): a
+        for a in Alert.objects.select_for_update().filter(
+            provider=provider, fingerprint__in={key[0] for key in incoming}
+        )
+    }
+    resolver = resolution.Resolver(provider)
+    new, changed = [], []
+    for key, parsed_alert in incoming.items():
+        alert = existing.get(key)
+        if alert is None:
+            alert = _new_alert(entry, parsed_alert, now)
+            alert.runbook = resolver.runbook_for(parsed_alert.alertname, parsed_alert.labels)
+            new.append(alert)
+        else:
+            _update_alert(alert, parsed_alert, now)
+            changed.append(alert)
+    Alert.objects.bulk_create(new)
+    Alert.objects.bulk_update(
+        changed, ["status", "ends_at", "annotations", "extra", "last_seen", "notifications"]
+    )
+    _add_events(entry, incoming, now)
+    for alert in new:
+        if alert.runbook is None:
+            services.record_miss(alert.alertname, provider)
+
+
+def _deduplicate(alerts: list[payloads.ParsedAlert]) -> dict:
+    """One entry per (fingerprint, startsAt); a later duplicate in the same body wins."""
+    return {(a.fingerprint, a.starts_at): a for a in alerts}
+
+
+def _new_alert(entry: InboxEntry, parsed: payloads.ParsedAlert, now) -> Alert:
+    return Alert(
+        provider=entry.provider,
+        source=entry.source,
+        fingerprint=parsed.fingerprint,
+        alertname=parsed.alertname,
+        status=parsed.status,
+        labels=parsed.labels,
+        annotations=parsed.annotations,
+        extra=parsed.extra,
+        starts_at=parsed.starts_at,
+        ends_at=parsed.ends_at,
+        generator_url=parsed.generator_url,
+        last_seen=now,
+        notifications=1,
+    )
+
+
+def _update_alert(alert: Alert, parsed: payloads.ParsedAlert, now) -> None:
+    """A resend or a state change. Resolved stays resolved (a late firing resend of the same
+    instance must not reopen it); empty annotations keep the stored ones, because
+    Alertmanager sends them empty on resolve."""
+    if alert.status != AlertStatus.RESOLVED:
+        alert.status = parsed.status
+        alert.ends_at = parsed.ends_at
+    if parsed.annotations:
+        alert.annotations = parsed.annotations
+    if parsed.extra:
+        alert.extra = parsed.extra
+    alert.last_seen = now
+    alert.notifications += 1
+
+
+def _add_events(entry: InboxEntry, incoming: dict, now) -> None:
+    ids = {
+        (a.fingerprint, a.starts_at): a.pk
+        for a in Alert.objects.filter(
+            provider=entry.provider, fingerprint__in={key[0] for key in incoming}
+        ).only("pk", "fingerprint", "starts_at")
+    }
+    AlertEvent.objects.bulk_create(
+        [
+            AlertEvent(alert_id=ids[key], inbox_entry=entry, status=a.status, received_at=now)
+            for key, a in incoming.items()
+            if key in ids
+        ],
+        ignore_conflicts=True,
+    )

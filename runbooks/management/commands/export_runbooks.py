@@ -1,0 +1,58 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from runbooks import gitsync
+from runbooks.choices import Kind
+from runbooks.models import Document, Provider
+
+
+class Command(BaseCommand):
+    help = (
+        "Write a provider's runbooks (community runbooks without --provider) as "
+        "<component>/<AlertName>.md files: front matter as imported, then the current text."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("path", help="the runbooks folder, or a repository root")
+        parser.add_argument(
+            "--provider", default=None, help="slug of the provider; community runbooks without"
+        )
+
+    def handle(self, path, provider, **options):
+        owner = _provider(provider)
+        target = Path(path)
+        if target.exists() and not target.is_dir():
+            raise CommandError(f"{path} is not a folder.")
+        root = gitsync.runbooks_folder(target)
+        written = unchanged = 0
+        for runbook, relative in gitsync.plan_export(_runbooks_of(owner)):
+            if relative is None:
+                self.stderr.write(f"not written: {runbook.slug} (its file name is taken)")
+            elif self._write(root, runbook, relative):
+                written += 1
+            else:
+                unchanged += 1
+        self.stdout.write(f"Exported to {root}: {written} written, {unchanged} unchanged.")
+
+    def _write(self, root: Path, runbook: Document, relative) -> bool:
+        body = runbook.current_revision.body if runbook.current_revision else ""
+        changed = gitsync.write_file(root, relative, gitsync.file_text(runbook.front_matter, body))
+        self.stdout.write(f"{'written' if changed else 'unchanged':<9} {relative}")
+        return changed
+
+
+def _runbooks_of(owner: Provider | None) -> list[Document]:
+    """The owner's runbooks, imported ones first so that their files keep their names."""
+    runbooks = Document.objects.of_kind(Kind.RUNBOOK).filter(provider=owner)
+    runbooks = runbooks.select_related("current_revision")
+    return sorted(runbooks, key=lambda d: (not d.source_name, d.component, d.source_name, d.slug))
+
+
+def _provider(slug: str | None) -> Provider | None:
+    if slug is None:
+        return None
+    try:
+        return Provider.objects.get(slug=slug)
+    except Provider.DoesNotExist:
+        raise CommandError(f"Unknown provider {slug!r}.") from None
