@@ -7,6 +7,7 @@ re-enqueues) changes nothing the second time.
 """
 
 import logging
+from collections import Counter
 from datetime import timedelta
 
 from django.conf import settings
@@ -111,7 +112,7 @@ def _record(entry: InboxEntry, parsed: payloads.ParsedBody) -> None:
             provider=provider, fingerprint__in={key[0] for key in incoming}
         )
     }
-    resolver = resolution.Resolver(provider)
+    resolver = resolution.Resolver(provider, {a.alertname for a in incoming.values()})
     new, changed = [], []
     for key, parsed_alert in incoming.items():
         alert = existing.get(key)
@@ -127,9 +128,9 @@ def _record(entry: InboxEntry, parsed: payloads.ParsedBody) -> None:
         changed, ["status", "ends_at", "annotations", "extra", "last_seen", "notifications"]
     )
     _add_events(entry, incoming, now)
-    for alert in new:
-        if alert.runbook is None:
-            services.record_miss(alert.alertname, provider)
+    misses = Counter(alert.alertname for alert in new if alert.runbook is None)
+    for alertname, times in sorted(misses.items()):  # one write per name, not per alert
+        services.record_miss(alertname, provider, times)
 
 
 def _deduplicate(alerts: list[payloads.ParsedAlert]) -> dict:

@@ -1,6 +1,6 @@
 """Alert → runbook resolution against the database (DESIGN §4); the rules are in alerting.py."""
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from django.db.models import Q
 
@@ -25,12 +25,16 @@ class BadLabels(ValueError):
 def candidate_routes(alertname: str, provider: Provider | None):
     """Routes for this alert name that apply to `provider` and lead to a runbook its members
     may all see: one indexed query, whatever the number of routes."""
+    return _candidates([alertname.casefold()], provider)
+
+
+def _candidates(keys: list[str], provider: Provider | None):
     scope = Q(provider__isnull=True)
     if provider is not None:
         scope |= Q(provider=provider)
     visible = Document.objects.visible_to_provider(provider).values("pk")
     return (
-        AlertRoute.objects.filter(alertname_key=alertname.casefold())
+        AlertRoute.objects.filter(alertname_key__in=keys)
         .filter(scope, runbook__in=visible)
         .select_related("runbook", "runbook__provider")
     )
@@ -74,15 +78,24 @@ def labels_from_query(query) -> dict[str, str]:
 
 
 class Resolver:
-    """Resolves many alerts of one provider with one query per distinct alert name."""
+    """Resolves many alerts of one provider: one query for all the alert names of a batch."""
 
-    def __init__(self, provider: Provider | None):
+    def __init__(self, provider: Provider | None, alertnames: Iterable[str] = ()):
         self.provider = provider
         self._candidates: dict[str, list] = {}
+        self._load({name.casefold() for name in alertnames})
+
+    def _load(self, keys: set[str]) -> None:
+        keys -= self._candidates.keys()
+        if not keys:
+            return
+        for key in keys:
+            self._candidates[key] = []
+        for route in _candidates(sorted(keys), self.provider):
+            self._candidates[route.alertname_key].append(route)
 
     def runbook_for(self, alertname: str, labels: Mapping[str, str]):
         key = alertname.casefold()
-        if key not in self._candidates:
-            self._candidates[key] = list(candidate_routes(alertname, self.provider))
+        self._load({key})
         route = alerting.best_route(self._candidates[key], {"alertname": alertname, **labels})
         return route.runbook if route else None

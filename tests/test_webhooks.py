@@ -282,3 +282,28 @@ def test_received_alerts_are_visible_to_members_and_staff(
 
 def test_the_webhook_answers_are_in_the_schema(post, token, firing):
     validate(post(firing, token))
+
+
+def test_processing_costs_the_same_for_7_or_50_alerts(token, provider_a, crashloop_runbook):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(n: int, tag: str) -> int:
+        alerts = [
+            {
+                "status": "firing",
+                "labels": {"alertname": f"Name{i % 7}", "pod": f"{tag}{i}"},
+                "startsAt": "2026-11-25T19:15:04Z",
+                "fingerprint": f"{tag}{i}",
+            }
+            for i in range(n)
+        ]
+        entry = InboxEntry.objects.create(
+            provider=provider_a, source="alertmanager", body=json.dumps({"alerts": alerts}).encode()
+        )
+        with CaptureQueriesContext(connection) as captured:
+            intake.process(entry.pk)
+        return len(captured)
+
+    queries(7, "warm")  # the seven names were missed once before: their miss rows exist
+    assert queries(7, "a") == queries(50, "b")
