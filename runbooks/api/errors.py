@@ -76,6 +76,14 @@ def csrf_failure(request, reason=""):
     return django_csrf_failure(request, reason)
 
 
+def content_length(request) -> int:
+    """The announced body size; 0 when absent or garbled (reading is capped anyway)."""
+    try:
+        return max(int(request.META.get("CONTENT_LENGTH") or 0), 0)
+    except ValueError:
+        return 0
+
+
 class BodySizeLimitMiddleware:
     """Refuse an oversized body by its Content-Length before anything reads it (413).
 
@@ -91,11 +99,7 @@ class BodySizeLimitMiddleware:
         if request.path in settings.OPENOPS_WEBHOOK_PATHS:
             # Webhooks check their token before the size (DESIGN §5), in the view.
             return self.get_response(request)
-        limit = settings.OPENOPS_MAX_BODY_BYTES
-        try:
-            length = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = 0
+        limit, length = settings.OPENOPS_MAX_BODY_BYTES, content_length(request)
         if length > limit:
             message = f"The request body is {length} bytes; the limit here is {limit} bytes."
             if _is_api(request):

@@ -18,7 +18,7 @@ from runbooks import intake, payloads, ratelimit
 from runbooks.models import AlertSource, Scope
 
 from .authentication import BearerTokenAuthentication
-from .errors import PayloadTooLarge
+from .errors import PayloadTooLarge, content_length
 from .permissions import token_of
 
 
@@ -61,11 +61,7 @@ class WebhookView(APIView):
     permission_classes = [SendsAlerts]
 
     def _body(self, request) -> bytes:
-        limit = settings.OPENOPS_WEBHOOK_MAX_BYTES
-        try:
-            length = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = 0
+        limit, length = settings.OPENOPS_WEBHOOK_MAX_BYTES, content_length(request)
         if length > limit:
             raise PayloadTooLarge(f"The body is {length} bytes; the limit is {limit} bytes.")
         try:
