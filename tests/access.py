@@ -70,6 +70,9 @@ OTHER_OBJECTS = {
     "api-alert-detail": lambda secret, provider: (
         {"pk": secret.pk} if isinstance(secret, Alert) else None
     ),
+    "alert-detail": lambda secret, provider: (
+        {"pk": secret.pk} if isinstance(secret, Alert) else None
+    ),
     "alert-link": lambda secret, provider: _link(secret, provider, "path"),
     "alert-link-component": lambda secret, provider: _link(secret, provider, "component"),
     "alert-link-query": lambda secret, provider: _link(secret, provider, "query"),
@@ -77,6 +80,7 @@ OTHER_OBJECTS = {
 }
 # Of those, the ones that lead to the secret itself: whoever may not see it is refused.
 GUARDED = {
+    "alert-detail",
     "api-alert-detail",
     "api-alert-route-detail",
     "alert-link",

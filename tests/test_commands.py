@@ -56,12 +56,44 @@ def test_commands_exit_1_with_a_message(provider_a):
     assert "Unknown role 'owner'" in result.stderr
 
 
+def _demo_counts() -> tuple:
+    from runbooks.models import Alert, AlertEvent, AlertRoute, InboxEntry, RunbookMiss
+
+    models = (Provider, Membership, AlertRoute, Alert, AlertEvent, InboxEntry, RunbookMiss)
+    misses = sum(RunbookMiss.objects.values_list("count", flat=True))
+    return (*(model.objects.count() for model in models), misses)
+
+
 def test_seed_demo_is_idempotent(db):
     call_command("seed_demo")
-    counts = (Provider.objects.count(), Membership.objects.count())
+    counts = _demo_counts()
     call_command("seed_demo")
-    assert (Provider.objects.count(), Membership.objects.count()) == counts
+    assert _demo_counts() == counts
     User = get_user_model()
     for username in ("alice", "bob", "dave", "carol"):
         assert User.objects.get(username=username).check_password("openops-demo")
     assert User.objects.get(username="carol").is_staff
+
+
+def test_seed_demo_receives_a_month_of_alerts_through_the_intake(db):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from runbooks.models import Alert, InboxEntry, RunbookMiss
+    from runbooks.views.alerts import missing_alert_names
+
+    call_command("seed_demo")
+    alerts = Alert.objects.all()
+    assert alerts.count() >= 30
+    assert alerts.filter(status="firing").exists() and alerts.filter(status="resolved").exists()
+    assert alerts.values("provider").distinct().count() >= 2
+    assert alerts.filter(runbook__slug="ceph-osd-down").values("provider").distinct().count() >= 2
+    month_ago = timezone.now() - timedelta(days=30)
+    assert alerts.filter(starts_at__lt=month_ago).count() == 0
+    assert alerts.filter(last_seen__lt=timezone.now() - timedelta(days=10)).exists()  # backdated
+    assert not InboxEntry.objects.filter(processed_at__isnull=True).exists()
+    missing = {row["name"] for row in missing_alert_names()}
+    assert {"RabbitMQQueueGrowing", "SwiftProxyErrorRateHigh"} <= missing
+    assert "CephOSDDown" not in missing
+    assert RunbookMiss.objects.filter(provider__isnull=True).exists()

@@ -225,6 +225,29 @@ def _read_page_queries(client, url):
     return len(queries)
 
 
+def _bulk_alerts(runbook, provider, count):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from runbooks.models import Alert
+
+    now = timezone.now()
+    Alert.objects.bulk_create(
+        Alert(
+            provider=provider,
+            source="alertmanager",
+            fingerprint=f"bulk{i}",
+            alertname="Bulk",
+            status="resolved",
+            starts_at=now - timedelta(hours=i),
+            last_seen=now,
+            runbook=runbook,
+        )
+        for i in range(count)
+    )
+
+
 def test_the_read_page_costs_the_same_with_more_runbooks_and_revisions(
     alice, provider_a, make_runbook
 ):
@@ -245,11 +268,14 @@ def test_the_read_page_costs_the_same_with_more_runbooks_and_revisions(
     Revision.objects.bulk_create(
         [Revision(document=d, number=1, title=d.title, body="x", html="<p>x</p>") for d in others]
     )
+    _bulk_alerts(target, provider_a, 300)
     many = _read_page_queries(client, f"/runbooks/{target.slug}/")
-    # session, user, memberships, document (+ revision), tags, alert routes, route-form scopes
-    assert few == many == 7
+    # session, user, memberships, document (+ revision), tags, alert routes, route-form scopes,
+    # firing history: alerts per day, and last fired + number of providers
+    assert few == many == 9
     anonymous = _read_page_queries(client_for(None), f"/runbooks/{target.slug}/")
-    assert anonymous == 3  # document (+ revision, provider, author), tags, alert routes
+    # document (+ revision, provider, author), tags, alert routes; no firing history signed out
+    assert anonymous == 3
 
 
 def test_an_editor_creates_a_community_runbook_from_the_form(bob):

@@ -1,4 +1,5 @@
-"""Demo data for `make run`: providers, the four demo users and runbooks with history.
+"""Demo data for `make run`: providers, the four demo users, runbooks with history, their
+alert routes and a month of received alerts (runbooks/demo/alerts.py).
 
 `seed()` is idempotent: a second run finds everything in place and changes nothing.
 """
@@ -11,6 +12,7 @@ from django.utils import timezone
 
 from runbooks import services
 from runbooks.choices import Kind
+from runbooks.demo.alerts import seed_alerts
 from runbooks.models import Document, Provider, Role
 
 DEMO_USERS = [
@@ -86,3 +88,4 @@ def seed() -> None:
     users = _seed_people(settings.OPENOPS_DEMO_PASSWORD)
     for spec in RUNBOOKS:
         _seed_runbook(spec, users)
+    seed_alerts()

@@ -10,7 +10,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from runbooks import diffing, markdown, services
+from runbooks import charts, diffing, markdown, services
 from runbooks.choices import KIND_DEFAULTS, Kind, Status
 from runbooks.forms import DocumentForm, NewDocumentForm, RouteForm
 from runbooks.models import Document, Provider, Revision, Tag
@@ -99,6 +99,9 @@ def document_detail(request, kind, slug):
         context["alert"] = alert_context(request.GET)
         context["base_url"] = settings.BASE_URL
         context["routes"] = routes_for_page(request.user, document)
+        # Counts and a number of providers only; signed-in readers, like /alerts/missing/.
+        if request.user.is_authenticated:
+            context["firing"] = charts.firing_history(document)
         if request.user.is_authenticated:
             form = RouteForm(user=request.user, runbook=document)
             context["route_form"] = form if form.fields["scope"].choices else None

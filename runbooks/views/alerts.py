@@ -1,0 +1,198 @@
+"""Received alerts for people (DESIGN §3, §8): the list, one alert with its timeline, and the
+alert names that found no runbook.
+
+Alerts are visible to members of the receiving provider and to staff (`visible_alerts_q`); an
+alert someone may not see answers 404 exactly like one that does not exist. The runbook an
+alert led to is shown only when the reader may see that runbook too (staff see every alert but
+not other providers' private runbooks).
+"""
+
+from urllib.parse import urlencode, urlsplit
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Count, Exists, Max, Min, OuterRef, Q, Sum
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_safe
+
+from runbooks.choices import Kind
+from runbooks.models import Alert, AlertRoute, AlertStatus, Document, InboxEntry, RunbookMiss
+from runbooks.visibility import visible_alerts_q
+
+PAGE_SIZE = 25
+TIMELINE_LIMIT = 100
+FAILED_LIMIT = 50
+WEB_SCHEMES = {"http", "https"}
+# Links back to the sender, from Grafana's extra fields: (key in Alert.extra, link text).
+EXTRA_LINKS = (
+    ("silenceURL", "Silence"),
+    ("dashboardURL", "Dashboard"),
+    ("panelURL", "Panel"),
+    ("imageURL", "Panel image"),
+)
+
+
+def web_url(value) -> str | None:
+    """`value` if it is a plain http(s) URL that is safe to put in an href, else None.
+
+    Anything with whitespace or control characters is refused outright: browsers drop some of
+    them while parsing, which is how `java\\tscript:` slips past naive checks.
+    """
+    if not isinstance(value, str) or not value or len(value) > 8192:
+        return None
+    if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+        return None
+    parts = urlsplit(value)
+    if parts.scheme.lower() not in WEB_SCHEMES or not parts.netloc:
+        return None
+    return value
+
+
+def write_url(alertname: str) -> str:
+    """The "write this runbook" link for an alert name."""
+    return f"/runbooks/new/?{urlencode({'title': alertname})}"
+
+
+def visible_alerts(user):
+    """Alerts `user` may see, each with `runbook_visible`: may `user` open its runbook?"""
+    runbooks = Document.objects.visible_to(user).filter(pk=OuterRef("runbook_id"))
+    return (
+        Alert.objects.filter(visible_alerts_q(user))
+        .select_related("provider", "runbook")
+        .annotate(runbook_visible=Exists(runbooks))
+    )
+
+
+def _filters(query) -> dict:
+    return {
+        "status": query.get("status", "") if query.get("status") in AlertStatus.values else "",
+        "alertname": query.get("alertname", "").strip()[:200],
+        "runbook": query.get("runbook", "").strip()[:200],
+    }
+
+
+def _apply(alerts, filters: dict, user):
+    if filters["status"]:
+        alerts = alerts.filter(status=filters["status"])
+    if filters["alertname"]:
+        alerts = alerts.filter(alertname__iexact=filters["alertname"])
+    if filters["runbook"]:
+        # Only runbooks the reader may see: the filter must not tell whether a private one exists.
+        runbooks = Document.objects.visible_to(user).filter(
+            kind=Kind.RUNBOOK, slug=filters["runbook"]
+        )
+        alerts = alerts.filter(runbook__in=runbooks)
+    return alerts
+
+
+@require_safe
+@login_required
+def alert_list(request):
+    """Recent alerts the user may see, the most recently notified first, filterable."""
+    filters = _filters(request.GET)
+    alerts = _apply(visible_alerts(request.user), filters, request.user)
+    page = Paginator(alerts.order_by("-last_seen", "-pk"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "page": page,
+        "filters": filters,
+        "statuses": AlertStatus.choices,
+        "query": query.urlencode(),
+    }
+    return render(request, "alerts/list.html", context)
+
+
+def sender_links(alert: Alert) -> list[tuple[str, str]]:
+    """(text, url) links back to where the alert came from; http(s) only."""
+    source = "Open in Grafana" if alert.source == "grafana" else "Open in Prometheus"
+    candidates = [(source, alert.generator_url)]
+    extra = alert.extra if isinstance(alert.extra, dict) else {}
+    candidates += [(text, extra.get(key)) for key, text in EXTRA_LINKS]
+    return [(text, url) for text, url in candidates if web_url(url)]
+
+
+def _annotations(alert: Alert) -> list[tuple[str, str, str | None]]:
+    """(name, value, link) per annotation; a value that is a web URL (runbook_url) is linked."""
+    return [(name, value, web_url(value)) for name, value in sorted(alert.annotations.items())]
+
+
+def _values(alert: Alert) -> list[tuple[str, str]]:
+    """Grafana's evaluated values ({"A": 97.2}), as text."""
+    values = alert.extra.get("values") if isinstance(alert.extra, dict) else None
+    if not isinstance(values, dict):
+        return []
+    return [(str(name), str(value)) for name, value in sorted(values.items())]
+
+
+def _timeline(alert: Alert) -> list:
+    """The latest notifications, oldest first."""
+    latest = alert.events.order_by("-received_at", "-pk")[:TIMELINE_LIMIT]
+    return list(reversed(latest))
+
+
+@require_safe
+@login_required
+def alert_detail(request, pk: int):
+    """One alert: labels, annotations, links back, the timeline, and its runbook."""
+    alert = get_object_or_404(visible_alerts(request.user), pk=pk)
+    events = _timeline(alert)
+    extra = alert.extra if isinstance(alert.extra, dict) else {}
+    context = {
+        "alert": alert,
+        "labels": sorted(alert.labels.items()),
+        "annotations": _annotations(alert),
+        "values": _values(alert),
+        "value_string": extra.get("valueString", ""),
+        "links": sender_links(alert),
+        "unlinked_generator": alert.generator_url if not web_url(alert.generator_url) else "",
+        "events": events,
+        "timeline_cut": len(events) == TIMELINE_LIMIT,
+        "write_url": write_url(alert.alertname),
+    }
+    return render(request, "alerts/detail.html", context)
+
+
+def missing_alert_names():
+    """Alert names that found no runbook, summed over providers: name, total, number of
+    providers, last seen. A provider's misses drop out once a route for the name applies to it
+    (a community route, or one scoped to that provider); matchers are not second-guessed."""
+    covered = AlertRoute.objects.filter(alertname_key=OuterRef("alertname_key")).filter(
+        Q(provider__isnull=True) | Q(provider=OuterRef("provider"))
+    )
+    return (
+        RunbookMiss.objects.exclude(Exists(covered))
+        .values("alertname_key")
+        .annotate(
+            name=Min("alertname"),
+            total=Sum("count"),
+            providers=Count("provider", distinct=True),
+            last_seen=Max("last_seen"),
+        )
+        .order_by("-total", "-last_seen", "alertname_key")
+    )
+
+
+def _staff_inbox_context() -> dict:
+    """Bodies that could not be processed, for moderators: metadata and error, never the body."""
+    failed = (
+        InboxEntry.objects.filter(failed_at__isnull=False)
+        .only("pk", "source", "attempts", "error", "received_at", "failed_at")
+        .order_by("-failed_at", "-pk")[:FAILED_LIMIT]
+    )
+    waiting = InboxEntry.objects.filter(processed_at__isnull=True, failed_at__isnull=True)
+    return {"failed_entries": failed, "waiting_entries": waiting.count()}
+
+
+@require_safe
+@login_required
+def alert_missing(request):
+    """What runbooks the community should write next; no labels, no provider names."""
+    page = Paginator(missing_alert_names(), PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [{**row, "write_url": write_url(row["name"])} for row in page.object_list]
+    context = {"page": page, "rows": rows}
+    if request.user.is_staff:
+        context.update(_staff_inbox_context())
+    return render(request, "alerts/missing.html", context)
