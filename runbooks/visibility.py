@@ -139,3 +139,18 @@ def visible_alerts_q(user) -> Q:
     if user.is_staff:
         return Q()
     return Q(provider_id__in=list(roles_of(user)))
+
+
+def visible_alerts(user):
+    """Alerts `user` may see, each annotated `runbook_visible`: may `user` open its runbook?
+    (Staff see every alert, but not other providers' private runbooks.)"""
+    from django.db.models import Exists, OuterRef
+
+    from runbooks.models import Alert, Document
+
+    runbooks = Document.objects.visible_to(user).filter(pk=OuterRef("runbook_id"))
+    return (
+        Alert.objects.filter(visible_alerts_q(user))
+        .select_related("provider", "runbook")
+        .annotate(runbook_visible=Exists(runbooks))
+    )

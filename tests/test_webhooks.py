@@ -307,3 +307,24 @@ def test_processing_costs_the_same_for_7_or_50_alerts(token, provider_a, crashlo
 
     queries(7, "warm")  # the seven names were missed once before: their miss rows exist
     assert queries(7, "a") == queries(50, "b")
+
+
+def test_staff_see_every_alert_but_not_the_slug_of_a_private_runbook(
+    post, token, firing, alice, carol, provider_a, make_runbook
+):
+    from runbooks.choices import Visibility
+
+    private = make_runbook(
+        alice, title="Private crash loop", provider=provider_a, visibility=Visibility.PROVIDER
+    )
+    services.save_route(alertname="KubePodCrashLooping", runbook=private, provider=provider_a)
+    post(firing, token)
+    alert = Alert.objects.get()
+    assert alert.runbook == private
+
+    def read(user):
+        secret = services.issue_token(name="t", scopes=[Scope.READ], user=user)[1]
+        return validate(ApiClient(token=secret).get(f"/api/v1/alerts/{alert.pk}/")).json()
+
+    assert read(alice)["runbook"] == private.slug
+    assert read(carol)["runbook"] is None

@@ -249,7 +249,7 @@ class ResolutionSerializer(serializers.Serializer):
 
 class AlertSerializer(serializers.ModelSerializer):
     provider = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    runbook = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    runbook = serializers.SerializerMethodField(help_text="Slug, when the caller may see it.")
     labels = serializers.DictField(child=serializers.CharField(), read_only=True)
     annotations = serializers.DictField(child=serializers.CharField(), read_only=True)
 
@@ -274,3 +274,9 @@ class AlertSerializer(serializers.ModelSerializer):
             "source",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_runbook(self, alert) -> str | None:
+        # Staff see every alert, but a private runbook's slug only if they may see it.
+        visible = getattr(alert, "runbook_visible", False)
+        return alert.runbook.slug if alert.runbook_id and visible else None

@@ -19,14 +19,14 @@ from rest_framework.views import APIView
 
 from runbooks import diffing, resolution, services
 from runbooks.choices import Kind, Status
-from runbooks.models import Alert, AlertRoute, Document, Provider, Revision, Tag
+from runbooks.models import AlertRoute, Document, Provider, Revision, Tag
 from runbooks.visibility import (
     can_delete,
     can_edit,
     can_manage_route,
     can_publish,
     can_write_in,
-    visible_alerts_q,
+    visible_alerts,
     visible_routes_q,
 )
 
@@ -432,8 +432,4 @@ class AlertViewSet(viewsets.ReadOnlyModelViewSet):
     permission_classes = [TokenScopes, IsAuthenticated]
 
     def get_queryset(self):
-        return (
-            Alert.objects.filter(visible_alerts_q(self.request.user))
-            .select_related("provider", "runbook")
-            .order_by("-last_seen", "-pk")
-        )
+        return visible_alerts(self.request.user).order_by("-last_seen", "-pk")

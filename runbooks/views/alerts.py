@@ -17,7 +17,7 @@ from django.views.decorators.http import require_safe
 
 from runbooks.choices import Kind
 from runbooks.models import Alert, AlertRoute, AlertStatus, Document, InboxEntry, RunbookMiss
-from runbooks.visibility import visible_alerts_q
+from runbooks.visibility import visible_alerts
 
 PAGE_SIZE = 25
 TIMELINE_LIMIT = 100
@@ -51,16 +51,6 @@ def web_url(value) -> str | None:
 def write_url(alertname: str) -> str:
     """The "write this runbook" link for an alert name."""
     return f"/runbooks/new/?{urlencode({'title': alertname})}"
-
-
-def visible_alerts(user):
-    """Alerts `user` may see, each with `runbook_visible`: may `user` open its runbook?"""
-    runbooks = Document.objects.visible_to(user).filter(pk=OuterRef("runbook_id"))
-    return (
-        Alert.objects.filter(visible_alerts_q(user))
-        .select_related("provider", "runbook")
-        .annotate(runbook_visible=Exists(runbooks))
-    )
 
 
 def _filters(query) -> dict:
