@@ -5,7 +5,19 @@ Revisions are read-only here: history is never edited, not even by staff.
 
 from django.contrib import admin
 
-from runbooks.models import Document, Membership, Provider, Revision, Tag
+from runbooks.models import (
+    Alert,
+    AlertEvent,
+    AlertRoute,
+    Document,
+    InboxEntry,
+    Membership,
+    Provider,
+    Revision,
+    RunbookMiss,
+    Tag,
+    Token,
+)
 
 
 class MembershipInline(admin.TabularInline):
@@ -66,4 +78,111 @@ class RevisionAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Token)
+class TokenAdmin(admin.ModelAdmin):
+    """Tokens are issued from the account page or `issue_token`; here they can be revoked."""
+
+    list_display = ["name", "prefix", "user", "provider", "scopes", "last_used_at", "revoked_at"]
+    list_filter = ["provider"]
+    search_fields = ["name", "prefix", "user__username"]
+    readonly_fields = [
+        "prefix",
+        "digest",
+        "scopes",
+        "user",
+        "provider",
+        "created_at",
+        "last_used_at",
+    ]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(AlertRoute)
+class AlertRouteAdmin(admin.ModelAdmin):
+    list_display = ["alertname", "provider", "runbook", "priority", "created_at"]
+    list_filter = ["provider"]
+    search_fields = ["alertname", "runbook__slug"]
+    readonly_fields = ["alertname_key", "created_by", "created_at"]
+    autocomplete_fields = ["runbook"]
+
+
+@admin.register(RunbookMiss)
+class RunbookMissAdmin(admin.ModelAdmin):
+    list_display = ["alertname", "provider", "count", "last_seen"]
+    search_fields = ["alertname"]
+
+
+@admin.register(InboxEntry)
+class InboxEntryAdmin(admin.ModelAdmin):
+    """Webhook bodies as received; a failed one can be inspected here (never edited)."""
+
+    list_display = [
+        "pk",
+        "provider",
+        "source",
+        "alert_count",
+        "received_at",
+        "processed_at",
+        "failed_at",
+        "attempts",
+    ]
+    list_filter = ["source", "provider", ("failed_at", admin.EmptyFieldListFilter)]
+    readonly_fields = [
+        "provider",
+        "token",
+        "source",
+        "body_text",
+        "received_at",
+        "processed_at",
+        "failed_at",
+        "attempts",
+        "error",
+        "alert_count",
+        "truncated_alerts",
+    ]
+    exclude = ["body"]
+
+    @admin.display(description="body (as received, decoded for reading)")
+    def body_text(self, entry) -> str:
+        return bytes(entry.body)[:200_000].decode("utf-8", errors="replace")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class AlertEventInline(admin.TabularInline):
+    model = AlertEvent
+    fields = ["status", "received_at", "inbox_entry"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
+@admin.register(Alert)
+class AlertAdmin(admin.ModelAdmin):
+    list_display = ["alertname", "provider", "status", "starts_at", "last_seen", "runbook"]
+    list_filter = ["status", "source", "provider"]
+    search_fields = ["alertname", "fingerprint"]
+    readonly_fields = [f.name for f in Alert._meta.fields]
+    inlines = [AlertEventInline]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(AlertEvent)
+class AlertEventAdmin(admin.ModelAdmin):
+    list_display = ["alert", "status", "received_at"]
+    list_filter = ["status"]
+    readonly_fields = ["alert", "inbox_entry", "status", "received_at"]
+
+    def has_add_permission(self, request):
         return False
