@@ -1,26 +1,22 @@
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from runbooks import gitsync
 from runbooks.choices import Kind
 from runbooks.models import Document, Provider
 
+from ._runbook_folder import RunbookFolderCommand
 
-class Command(BaseCommand):
+
+class Command(RunbookFolderCommand):
     help = (
         "Write a provider's runbooks (community runbooks without --provider) as "
         "<component>/<AlertName>.md files: front matter as imported, then the current text."
     )
 
-    def add_arguments(self, parser):
-        parser.add_argument("path", help="the runbooks folder, or a repository root")
-        parser.add_argument(
-            "--provider", default=None, help="slug of the provider; community runbooks without"
-        )
-
     def handle(self, path, provider, **options):
-        owner = _provider(provider)
+        owner = self.owner(provider)
         target = Path(path)
         if target.exists() and not target.is_dir():
             raise CommandError(f"{path} is not a folder.")
@@ -47,12 +43,3 @@ def _runbooks_of(owner: Provider | None) -> list[Document]:
     runbooks = Document.objects.of_kind(Kind.RUNBOOK).filter(provider=owner)
     runbooks = runbooks.select_related("current_revision")
     return sorted(runbooks, key=lambda d: (not d.source_name, d.component, d.source_name, d.slug))
-
-
-def _provider(slug: str | None) -> Provider | None:
-    if slug is None:
-        return None
-    try:
-        return Provider.objects.get(slug=slug)
-    except Provider.DoesNotExist:
-        raise CommandError(f"Unknown provider {slug!r}.") from None

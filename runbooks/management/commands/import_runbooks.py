@@ -2,26 +2,22 @@ from collections import Counter
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from runbooks import gitsync, services
 from runbooks.models import Provider
 
+from ._runbook_folder import RunbookFolderCommand
 
-class Command(BaseCommand):
+
+class Command(RunbookFolderCommand):
     help = (
         "Import runbooks from a folder of <component>/<AlertName>.md files (or a repository "
         "with content/runbooks/), and route each alert name to its runbook. Safe to run again."
     )
 
-    def add_arguments(self, parser):
-        parser.add_argument("path", help="the runbooks folder, or a repository root")
-        parser.add_argument(
-            "--provider", default=None, help="slug of the owning provider; community without"
-        )
-
     def handle(self, path, provider, **options):
-        owner = _provider(provider)
+        owner = self.owner(provider)
         if not Path(path).is_dir():
             raise CommandError(f"{path} is not a folder.")
         root = gitsync.runbooks_folder(Path(path))
@@ -66,15 +62,6 @@ def _import_file(file: gitsync.RunbookFile, owner: Provider | None) -> services.
         slug=gitsync.import_slug(file.alertname, file.component, owner.slug if owner else ""),
         message=f"Imported from {file.relative}",
     )
-
-
-def _provider(slug: str | None) -> Provider | None:
-    if slug is None:
-        return None
-    try:
-        return Provider.objects.get(slug=slug)
-    except Provider.DoesNotExist:
-        raise CommandError(f"Unknown provider {slug!r}.") from None
 
 
 def _reason(exc: Exception) -> str:
