@@ -137,4 +137,7 @@ def parse(body: bytes, source: str) -> ParsedBody:
         raise PayloadError("truncatedAlerts must be a whole number.")
     extra_keys = GRAFANA_EXTRA if source == "grafana" else ()
     alerts = [_alert(raw, i, extra_keys) for i, raw in enumerate(data["alerts"])]
+    if source == "grafana" and isinstance(data.get("state"), str):
+        for alert in alerts:  # Grafana's notification state ("alerting", "ok", …)
+            alert.extra["state"] = data["state"][:50]
     return ParsedBody(alerts=alerts, truncated_alerts=truncated)

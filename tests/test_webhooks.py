@@ -170,7 +170,7 @@ def test_grafana_bodies_keep_values_and_links(post, token, method):
     alert = Alert.objects.get()
     assert alert.source == "grafana" and alert.fingerprint == "4a1b2c3d4e5f6a7b"
     assert alert.extra["dashboardURL"] == "https://grafana.example/d/ceph"
-    assert alert.extra["values"] == {"B": 0, "C": 1}
+    assert alert.extra["values"] == {"B": 0, "C": 1} and alert.extra["state"] == "alerting"
     assert alert.generator_url.endswith("/view")
 
 
