@@ -3,7 +3,7 @@
 from django.urls import path, re_path
 
 from runbooks.choices import KIND_URL_PREFIX, Kind
-from runbooks.views import alerts, documents, health, home, links, providers, routes, tokens
+from runbooks.views import alerts, documents, health, home, links, providers, routes, search, tokens
 
 
 def document_urls(kind: str) -> list:
@@ -49,6 +49,7 @@ urlpatterns = [
     path("alerts/", alerts.alert_list, name="alert-list"),
     path("alerts/missing/", alerts.alert_missing, name="alert-missing"),
     path("alerts/<int:pk>/", alerts.alert_detail, name="alert-detail"),
+    path("search/", search.search, name="search"),
     path("tags/", documents.tag_list, name="tag-list"),
     path("tags/<slug:slug>/", documents.tag_detail, name="tag-detail"),
     *document_urls(Kind.RUNBOOK),

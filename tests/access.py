@@ -64,6 +64,7 @@ OTHER_OBJECTS = {
     "tag-detail": lambda secret, provider: {"slug": "secret-tag"},
     "api-provider-detail": lambda secret, provider: {"slug": provider.slug},
     "api-tag-detail": lambda secret, provider: {"slug": "secret-tag"},
+    "search": lambda secret, provider: {"_query": "?q=SECRET"},
     "api-alert-route-detail": lambda secret, provider: (
         {"pk": _route(secret).pk} if _route(secret) else None
     ),

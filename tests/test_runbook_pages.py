@@ -291,3 +291,20 @@ def test_an_editor_creates_a_community_runbook_from_the_form(bob):
     )
     assert response.status_code == 302
     assert Document.objects.get(slug="dns-resolution-failing").provider is None
+
+
+def test_search_finds_what_the_visitor_may_see_only(alice, bob, provider_a, make_runbook):
+    make_runbook(alice, title="OSD flapping", body="Run `ceph osd tree` first.")
+    make_runbook(
+        alice,
+        title="Private OSD notes",
+        provider=provider_a,
+        visibility=Visibility.PROVIDER,
+        body="ceph osd tree as well",
+    )
+    found = client_for(bob).get("/search/?q=ceph+osd+tree").content.decode()
+    assert "OSD flapping" in found and "Private OSD notes" not in found
+    assert "Private OSD notes" in client_for(alice).get("/search/?q=ceph osd").content.decode()
+    nothing = client_for(None).get("/search/?q=%3Cscript%3E").content.decode()
+    assert "Nothing you may see mentions “&lt;script&gt;”" in nothing
+    assert client_for(None).get("/search/").status_code == 200
