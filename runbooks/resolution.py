@@ -1,10 +1,11 @@
 """Alert → runbook resolution against the database (DESIGN §4); the rules are in alerting.py."""
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 from django.db.models import Q
 
-from runbooks import alerting
+from runbooks import alerting, services
 from runbooks.models import AlertRoute, Document, Provider
 from runbooks.visibility import roles_of
 
@@ -75,6 +76,30 @@ def labels_from_query(query) -> dict[str, str]:
         if len(value) > MAX_LABEL_VALUE or len(name) > 200:
             raise BadLabels(f"Label {name[:40]!r} is longer than {MAX_LABEL_VALUE} characters.")
     return labels
+
+
+@dataclass
+class Lookup:
+    """What one caller gets for one alert: the winning route if they may open its runbook."""
+
+    labels: dict[str, str]
+    route: AlertRoute | None = None
+    hidden: bool = False  # a route matched, but the caller may not see its runbook
+
+
+def look_up(request, alertname: str, query, component=None, token=None) -> Lookup:
+    """DESIGN §4 for one caller, shared by /r/ and /api/v1/resolve/: scope, labels, match,
+    the miss count, and the caller's own visibility. Raises UnknownProvider or BadLabels."""
+    provider = scope_for(request, query.get("provider"), token)
+    labels = labels_from_query(query)
+    labels.pop("alertname", None)
+    route = resolve(alertname, labels, provider, component)
+    if route is None:
+        services.record_miss(alertname, provider)
+        return Lookup(labels)
+    if not Document.objects.visible_to(request.user).filter(pk=route.runbook_id).exists():
+        return Lookup(labels, hidden=True)
+    return Lookup(labels, route)
 
 
 class Resolver:

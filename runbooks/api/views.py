@@ -389,27 +389,22 @@ class ResolveView(APIView):
         name = request.query_params.get("alertname", "").strip()
         if not name or len(name) > 200:
             raise ValidationError({"alertname": ["Name the alert (1 to 200 characters)."]})
+        query = request.query_params
         try:
-            provider = resolution.scope_for(
-                request, request.query_params.get("provider"), token_of(request)
+            found = resolution.look_up(
+                request, name, query, query.get("component"), token_of(request)
             )
-            labels = resolution.labels_from_query(request.query_params)
         except resolution.UnknownProvider as unknown:
             raise ValidationError(
                 {"provider": [f"There is no provider {str(unknown)!r}."]}
             ) from None
         except resolution.BadLabels as bad:
             raise ValidationError({"labels": [str(bad)]}) from None
-        labels.pop("alertname", None)
-        route = resolution.resolve(name, labels, provider, request.query_params.get("component"))
-        if route is None:
-            services.record_miss(name, provider)
+        if found.hidden and not request.user.is_authenticated:
+            raise NotAuthenticated("Sign in (or send a token) to open this runbook.")
+        if found.route is None:  # no match, or one the caller may not see: the same answer
             raise NotFound(f"No runbook is linked to the alert {name!r}.")
-        if not Document.objects.visible_to(request.user).filter(pk=route.runbook_id).exists():
-            if not request.user.is_authenticated:
-                raise NotAuthenticated("Sign in (or send a token) to open this runbook.")
-            raise NotFound(f"No runbook is linked to the alert {name!r}.")
-        runbook = route.runbook
+        route, runbook = found.route, found.route.runbook
         body = {
             "runbook": {
                 "slug": runbook.slug,

@@ -7,7 +7,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 
-from runbooks import resolution, services
+from runbooks import resolution
 from runbooks.choices import Kind
 from runbooks.models import Document
 
@@ -19,24 +19,18 @@ def alert_link(request, alertname: str | None = None, component: str | None = No
     if not name:
         return _problem(request, "Which alert? Use /r/<alertname> or /r/?alertname=<name>.")
     try:
-        provider = resolution.scope_for(request, request.GET.get("provider"))
-        labels = resolution.labels_from_query(request.GET)
+        found = resolution.look_up(request, name, request.GET, component)
     except resolution.UnknownProvider as unknown:
         return _problem(request, f"There is no provider called “{unknown}”.", status=404)
     except resolution.BadLabels as bad:
         return _problem(request, str(bad))
-    labels.pop("alertname", None)
-    route = resolution.resolve(name, labels, provider, component)
-    if route is None:
-        services.record_miss(name, provider)
-        return _missing(request, name, component, labels)
-    runbook = route.runbook
-    if not Document.objects.visible_to(request.user).filter(pk=runbook.pk).exists():
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        return _missing(request, name, component, labels)  # exactly like no match at all
-    context = {"alert": name, **{f"{LABEL_PREFIX}{k}": v for k, v in sorted(labels.items())}}
-    return HttpResponseRedirect(f"{runbook.get_absolute_url()}?{urlencode(context)}")
+    if found.hidden and not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if found.route is None:  # no match, or one the caller may not see: the same page
+        return _missing(request, name, component, found.labels)
+    labels = sorted(found.labels.items())
+    context = {"alert": name, **{f"{LABEL_PREFIX}{k}": v for k, v in labels}}
+    return HttpResponseRedirect(f"{found.route.runbook.get_absolute_url()}?{urlencode(context)}")
 
 
 def alert_context(query) -> dict | None:
