@@ -113,7 +113,7 @@ def _record(entry: InboxEntry, parsed: payloads.ParsedBody) -> None:
         )
     }
     resolver = resolution.Resolver(provider, {a.alertname for a in incoming.values()})
-    new, changed = [], []
+    new, changed, events = [], [], []
     for key, parsed_alert in incoming.items():
         alert = existing.get(key)
         if alert is None:
@@ -123,11 +123,16 @@ def _record(entry: InboxEntry, parsed: payloads.ParsedBody) -> None:
         else:
             _update_alert(alert, parsed_alert, now)
             changed.append(alert)
+        events.append(
+            AlertEvent(alert=alert, inbox_entry=entry, status=parsed_alert.status, received_at=now)
+        )
+    # Both supported databases return the new rows' ids here (PostgreSQL, SQLite >= 3.35),
+    # so the events below can point at them without reading the alerts again.
     Alert.objects.bulk_create(new)
     Alert.objects.bulk_update(
         changed, ["status", "ends_at", "annotations", "extra", "last_seen", "notifications"]
     )
-    _add_events(entry, incoming, now)
+    AlertEvent.objects.bulk_create(events, ignore_conflicts=True)
     misses = Counter(alert.alertname for alert in new if alert.runbook is None)
     for alertname, times in sorted(misses.items()):  # one write per name, not per alert
         services.record_miss(alertname, provider, times)
@@ -169,20 +174,3 @@ def _update_alert(alert: Alert, parsed: payloads.ParsedAlert, now) -> None:
         alert.extra = parsed.extra
     alert.last_seen = now
     alert.notifications += 1
-
-
-def _add_events(entry: InboxEntry, incoming: dict, now) -> None:
-    ids = {
-        (a.fingerprint, a.starts_at): a.pk
-        for a in Alert.objects.filter(
-            provider=entry.provider, fingerprint__in={key[0] for key in incoming}
-        ).only("pk", "fingerprint", "starts_at")
-    }
-    AlertEvent.objects.bulk_create(
-        [
-            AlertEvent(alert_id=ids[key], inbox_entry=entry, status=a.status, received_at=now)
-            for key, a in incoming.items()
-            if key in ids
-        ],
-        ignore_conflicts=True,
-    )
