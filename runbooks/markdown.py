@@ -2,11 +2,26 @@
 
 Python-Markdown renders; bleach then keeps only a small allow-list. Revisions and comments are
 rendered once, when saved, and the cleaned HTML is stored beside the source.
+
+Some short texts take Python-Markdown minutes (`[` repeated, thousands of headings, deep
+quotes), and its regular expressions cannot be interrupted from inside the process, nor can a
+signal reach a request thread. So the rendering runs in a renderer process of its own that the
+caller waits for at most RENDER_TIMEOUT_SECONDS and kills when the time is up.
 """
 
+import atexit
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import traceback
 from dataclasses import dataclass, field
 from functools import partial
 from html import unescape
+from multiprocessing import Pipe
+from multiprocessing.connection import Connection
 from urllib.parse import urlsplit
 
 import bleach
@@ -28,6 +43,10 @@ ALLOWED_TAGS = frozenset(
 )
 LINK_PROTOCOLS = frozenset({"http", "https", "mailto"})
 IMAGE_PROTOCOLS = ("http", "https")
+# How long a render may take before the text is refused; settings.OPENOPS_MARKDOWN_TIMEOUT wins.
+RENDER_TIMEOUT_SECONDS = 2.0
+# Starting a renderer (Python, Markdown, bleach) is not the text's fault, so it has its own limit.
+STARTUP_TIMEOUT_SECONDS = 30.0
 
 
 def _allowed_attribute(tag: str, name: str, value: str) -> bool:
@@ -73,6 +92,19 @@ class Rendered:
     toc: list[dict] = field(default_factory=list)
 
 
+class TooComplex(ValidationError):
+    """The text would take longer than the time limit (or nest deeper than Python can) to render."""
+
+
+def _too_complex(seconds: float) -> TooComplex:
+    unit = "second" if seconds == 1 else "seconds"
+    return TooComplex(
+        f"The text is too complex to render (it would take more than {seconds:g} {unit}); "
+        "simplify it, e.g. split very long tables or deeply nested quotes.",
+        code="too_complex",
+    )
+
+
 def normalise(text: str) -> str:
     """LF line endings everywhere, so revisions, diffs and exports compare byte for byte."""
     return text.replace("\r\n", "\n").replace("\r", "\n")
@@ -98,8 +130,24 @@ def _flatten(tokens: list[dict]) -> list[dict]:
 
 
 def render(text: str) -> Rendered:
-    """Render Markdown to sanitised HTML plus a flat table of contents."""
+    """Render Markdown to sanitised HTML plus a flat table of contents.
+
+    Raises ValidationError for a text over the size limit, and TooComplex (a ValidationError)
+    for one that takes longer than the time limit to render.
+    """
     check_size(text)
+    timeout = getattr(settings, "OPENOPS_MARKDOWN_TIMEOUT", RENDER_TIMEOUT_SECONDS)
+    with _lock:
+        answer = _ask_renderer(normalise(text).encode("utf-8"), timeout)
+    if "error" in answer:
+        if answer["error"] in ("RecursionError", "MemoryError"):
+            raise _too_complex(timeout)
+        raise RuntimeError(f"The Markdown renderer failed:\n{answer['detail']}")
+    return Rendered(html=answer["html"], toc=answer["toc"])
+
+
+def _render_here(text: str) -> dict:
+    """The rendering itself, run inside the renderer process; needs no Django settings."""
     md = markdown.Markdown(
         extensions=[
             "fenced_code",
@@ -109,10 +157,113 @@ def render(text: str) -> Rendered:
         ],
         output_format="html",
     )
-    html = md.convert(normalise(text))
-    return Rendered(html=clean(html), toc=_flatten(md.toc_tokens))
+    html = md.convert(text)
+    return {"html": clean(html), "toc": _flatten(md.toc_tokens)}
 
 
 def clean(html: str) -> str:
     """Sanitise HTML against the allow-list (also used by `rerender_markdown`)."""
     return _cleaner.clean(html)
+
+
+# --- The renderer process -----------------------------------------------------------------------
+# One per process, started on first use and shared by its threads under _lock. A plain
+# subprocess rather than multiprocessing.Process: Celery's prefork workers are daemonic, and
+# multiprocessing refuses to start children from them.
+
+_CHILD_CODE = (
+    "import sys; sys.path[:] = {path!r}; from runbooks.markdown import _serve; _serve({fd})"
+)
+
+
+@dataclass
+class _Renderer:
+    process: subprocess.Popen
+    conn: Connection
+
+    def ask(self, request: bytes, timeout: float) -> dict:
+        self.conn.send_bytes(request)
+        if not self.conn.poll(timeout):
+            raise _too_complex(timeout)
+        return json.loads(self.conn.recv_bytes())
+
+    def stop(self) -> None:
+        self.conn.close()
+        self.process.kill()
+        self.process.wait()
+
+
+_lock = threading.Lock()
+_renderer: _Renderer | None = None
+
+
+def _start_renderer() -> _Renderer:
+    ours, theirs = Pipe()
+    code = _CHILD_CODE.format(path=sys.path, fd=theirs.fileno())
+    process = subprocess.Popen(
+        [sys.executable, "-c", code], stdin=subprocess.DEVNULL, pass_fds=[theirs.fileno()]
+    )
+    theirs.close()
+    renderer = _Renderer(process, ours)
+    try:
+        ready = ours.poll(STARTUP_TIMEOUT_SECONDS) and ours.recv_bytes() == b"ready"
+    except (EOFError, OSError):
+        ready = False
+    if not ready:
+        renderer.stop()
+        raise RuntimeError("The Markdown renderer process did not start; see its output above.")
+    return renderer
+
+
+def _ask_renderer(request: bytes, timeout: float) -> dict:
+    """One request to the renderer, restarting it once if it died; call with _lock held."""
+    global _renderer
+    for attempt in (1, 2):
+        if _renderer is None:
+            _renderer = _start_renderer()
+        try:
+            return _renderer.ask(request, timeout)
+        except (EOFError, OSError) as exc:  # it died under us (killed, out of memory…)
+            _stop_renderer()
+            if attempt == 2:
+                raise RuntimeError("The Markdown renderer process died twice in a row.") from exc
+        except BaseException:
+            # Out of time, or interrupted: it may still be busy, and an answer arriving later
+            # would be taken for the next text's. Only a fresh process is safe.
+            _stop_renderer()
+            raise
+
+
+def _stop_renderer() -> None:
+    global _renderer
+    if _renderer is not None:
+        _renderer, renderer = None, _renderer
+        renderer.stop()
+
+
+def _forget_renderer_after_fork() -> None:
+    """A forked child (gunicorn, Celery prefork) must not share, or stop, its parent's renderer."""
+    global _renderer, _lock
+    _renderer, _lock = None, threading.Lock()
+
+
+atexit.register(_stop_renderer)
+os.register_at_fork(after_in_child=_forget_renderer_after_fork)
+
+
+def _serve(fd: int) -> None:
+    """The renderer process: answer texts until the parent closes its end or is gone."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the parent, which stops us
+    conn = Connection(fd)
+    _render_here("# Warm up\n")  # load the extensions now, not during the first timed render
+    conn.send_bytes(b"ready")
+    while True:
+        try:
+            text = conn.recv_bytes().decode("utf-8")
+        except EOFError:
+            return
+        try:
+            answer = _render_here(text)
+        except Exception as exc:  # reported to the parent, which raises
+            answer = {"error": type(exc).__name__, "detail": traceback.format_exc()}
+        conn.send_bytes(json.dumps(answer).encode("utf-8"))
