@@ -5,6 +5,9 @@ value is present but unusable: a typo in production must stop start-up, not chan
 """
 
 import os
+import re
+from datetime import timedelta
+from typing import NamedTuple
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -51,6 +54,29 @@ def env_int(name: str, default: int, minimum: int = 0) -> int:
     if number < minimum:
         raise _fail(name, value, f"a whole number of at least {minimum}")
     return number
+
+
+class Rate(NamedTuple):
+    """`count` events per `period`."""
+
+    count: int
+    period: timedelta
+
+
+_RATE = re.compile(r"([0-9]+)/([0-9]+)([smh])")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600}
+# A longer window is more likely a typo (15h for 15m); it would also overflow date arithmetic.
+_MAX_PERIOD_SECONDS = 24 * 3600
+
+
+def env_rate(name: str, default: str) -> Rate:
+    """Read `<count>/<number><unit>` with unit s, m or h, e.g. `10/15m`; the period is 1s-24h."""
+    value = _raw(name) or default
+    match = _RATE.fullmatch(value)
+    seconds = int(match[2]) * _UNIT_SECONDS[match[3]] if match else 0
+    if not match or int(match[1]) < 1 or not 1 <= seconds <= _MAX_PERIOD_SECONDS:
+        raise _fail(name, value, "a count per period such as 10/15m (s, m or h; at most 24h)")
+    return Rate(int(match[1]), timedelta(seconds=seconds))
 
 
 def env_list(name: str, default: list[str]) -> list[str]:

@@ -11,7 +11,17 @@ from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
-from openops.env import cache_url, db_url, email_url, env_bool, env_int, env_list, env_str, env_url
+from openops.env import (
+    cache_url,
+    db_url,
+    email_url,
+    env_bool,
+    env_int,
+    env_list,
+    env_rate,
+    env_str,
+    env_url,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -43,6 +53,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "axes",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -60,6 +71,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "openops.urls"
@@ -152,6 +165,38 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
+
+# --- Sign-in --------------------------------------------------------------------------------
+# Failed sign-ins are counted by django-axes in the database, so every worker and instance
+# shares the counts (DESIGN §2). The username and the client address each lock on their own
+# (two single parameters; a nested ["username", "ip_address"] pair would lock only the pair).
+LOGIN_RATE = env_rate("OPENOPS_LOGIN_RATE", "10/15m")
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out sign-in, right or not
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = LOGIN_RATE.count
+AXES_COOLOFF_TIME = LOGIN_RATE.period
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# A success must not clear the counts: it would clear the address's failures on other users
+# too, so an attacker could sign in to their own account to reset the budget.
+AXES_RESET_ON_SUCCESS = False
+# Each refused attempt restarts the wait, so "try again in <window>" on the page is exact.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = True
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
+# Failures are what we count; a row per successful sign-in would grow with nothing to sweep it.
+AXES_DISABLE_ACCESS_LOG = True
+# The client address is the socket's. Behind the proxy it is the right-most X-Forwarded-For
+# entry (python-ipware's modern engine: left-most order, zero proxies listed, not strict):
+# the one the proxy appended; anything left of it came from the client and can be forged.
+AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
+if env_bool("OPENOPS_BEHIND_PROXY", False):
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+    AXES_IPWARE_PROXY_ORDER = "left-most"
+    AXES_IPWARE_PROXY_COUNT = 0
+    IPWARE_STRICT = False
 
 # --- Locale and static files ------------------------------------------------------------------
 LANGUAGE_CODE = "en"
