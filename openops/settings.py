@@ -63,7 +63,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "runbooks.api.errors.BodySizeLimitMiddleware",
+    "runbooks.api.errors.RequestLimitsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -251,7 +251,7 @@ OPENOPS_MAX_MARKDOWN_BYTES = 256 * 1024
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["runbooks.api.parsers.SafeJSONParser"],
     # Bearer first: its WWW-Authenticate header is what a 401 carries.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "runbooks.api.authentication.BearerTokenAuthentication",

@@ -13,6 +13,7 @@ from runbooks.models import (
     InboxEntry,
     Membership,
     Provider,
+    RateCounter,
     Revision,
     RunbookMiss,
     Tag,
@@ -185,4 +186,19 @@ class AlertEventAdmin(admin.ModelAdmin):
     readonly_fields = ["alert", "inbox_entry", "status", "received_at"]
 
     def has_add_permission(self, request):
+        return False
+
+
+@admin.register(RateCounter)
+class RateCounterAdmin(admin.ModelAdmin):
+    """Rate-limit windows, for looking at who sends how much; counted by the app alone."""
+
+    list_display = ["key", "window", "count"]
+    search_fields = ["key"]
+    readonly_fields = ["key", "window", "count"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

@@ -10,6 +10,8 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from runbooks import inputs
+
 STATUSES = {"firing", "resolved"}
 # Alertmanager's zero time: "no end known yet".
 ZERO_TIME_PREFIX = "0001-01-01"
@@ -17,7 +19,9 @@ MAX_ALERTS = 5000
 MAX_LABELS = 100
 MAX_NAME = 200
 MAX_VALUE = 8192
+MAX_TRUNCATED = 2**31 - 1  # what the column holds
 GRAFANA_EXTRA = ("values", "valueString", "dashboardURL", "panelURL", "silenceURL", "imageURL")
+GRAFANA_URLS = {"dashboardURL", "panelURL", "silenceURL", "imageURL"}
 
 
 class PayloadError(ValueError):
@@ -56,12 +60,10 @@ def parse_time(value, name: str) -> datetime | None:
         raise PayloadError(f"{name} {value[:40]!r} is not an RFC 3339 timestamp.") from None
     if parsed.tzinfo is None:
         raise PayloadError(f"{name} {value[:40]!r} has no time zone.")
-    return parsed.astimezone(UTC)
-
-
-def _clean(text: str) -> str:
-    # PostgreSQL cannot store NUL in text or JSON; keep the rest of the value as sent.
-    return text.replace("\x00", "\ufffd")
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # e.g. 9999-12-31T23:00:00-12:00 is past the year 9999 in UTC
+        raise PayloadError(f"{name} {value[:40]!r} is out of range.") from None
 
 
 def _string_map(value, name: str) -> dict[str, str]:
@@ -77,7 +79,7 @@ def _string_map(value, name: str) -> dict[str, str]:
             raise PayloadError(f"{name}.{str(key)[:40]} must be a string.")
         if len(key) > MAX_NAME or len(item) > MAX_VALUE:
             raise PayloadError(f"{name}.{key[:40]} is longer than allowed ({MAX_VALUE}).")
-        result[_clean(key)] = _clean(item)
+        result[key] = item
     return result
 
 
@@ -93,7 +95,7 @@ def _alert(raw, index: int, extra_keys: tuple[str, ...]) -> ParsedAlert:
         raise PayloadError(f"{where} must be an object.")
     labels = _string_map(raw.get("labels"), f"{where}.labels")
     status = raw.get("status")
-    if status not in STATUSES:
+    if not isinstance(status, str) or status not in STATUSES:
         raise PayloadError(f"{where}.status must be firing or resolved.")
     starts_at = parse_time(raw.get("startsAt"), f"{where}.startsAt")
     if starts_at is None:
@@ -105,36 +107,36 @@ def _alert(raw, index: int, extra_keys: tuple[str, ...]) -> ParsedAlert:
     generator = raw.get("generatorURL") or ""
     if not isinstance(generator, str):
         raise PayloadError(f"{where}.generatorURL must be a string.")
+    extra = {k: raw[k] for k in extra_keys if raw.get(k) not in (None, "", {})}
+    for key in GRAFANA_URLS & extra.keys():  # links we show must be http(s); drop the rest
+        extra[key] = inputs.http_url_or_empty(extra[key])
     return ParsedAlert(
-        fingerprint=_clean(fingerprint),
+        fingerprint=fingerprint,
         alertname=labels.get("alertname", "")[:MAX_NAME] or "(no alertname)",
         status=status,
         labels=labels,
         annotations=_string_map(raw.get("annotations"), f"{where}.annotations"),
         starts_at=starts_at,
         ends_at=parse_time(ends_raw, f"{where}.endsAt") if ends_raw else None,
-        generator_url=_clean(generator[:MAX_VALUE]),
-        extra={k: raw[k] for k in extra_keys if raw.get(k) not in (None, "", {})},
+        generator_url=inputs.http_url_or_empty(generator[:MAX_VALUE]),
+        extra={k: v for k, v in extra.items() if v},
     )
-
-
-def _no_constants(name: str):
-    raise ValueError(f"{name} is not valid JSON")
 
 
 def parse(body: bytes, source: str) -> ParsedBody:
     """Parse and check a whole body; nothing is stored if any part of it is unusable."""
     try:
-        data = json.loads(body, parse_constant=_no_constants)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise PayloadError(f"The body is not JSON: {exc}.") from None
+        # Strings come back storable (NUL and lone surrogates replaced), nesting is bounded.
+        data = inputs.load_json(body)
+    except ValueError as exc:
+        raise PayloadError(f"The body is not JSON: {exc}") from None
     if not isinstance(data, dict) or not isinstance(data.get("alerts"), list):
         raise PayloadError("Expected a JSON object with an `alerts` list.")
     if len(data["alerts"]) > MAX_ALERTS:
         raise PayloadError(f"At most {MAX_ALERTS} alerts per body.")
     truncated = data.get("truncatedAlerts") or 0
-    if not isinstance(truncated, int) or truncated < 0:
-        raise PayloadError("truncatedAlerts must be a whole number.")
+    if not isinstance(truncated, int) or not 0 <= truncated <= MAX_TRUNCATED:
+        raise PayloadError(f"truncatedAlerts must be a whole number up to {MAX_TRUNCATED}.")
     extra_keys = GRAFANA_EXTRA if source == "grafana" else ()
     alerts = [_alert(raw, i, extra_keys) for i, raw in enumerate(data["alerts"])]
     if source == "grafana" and isinstance(data.get("state"), str):

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from django.db.models import Q
 
-from runbooks import alerting, services
+from runbooks import alerting, inputs, services
 from runbooks.models import AlertRoute, Document, Provider
 from runbooks.visibility import roles_of
 
@@ -90,6 +90,7 @@ class Lookup:
 def look_up(request, alertname: str, query, component=None, token=None) -> Lookup:
     """DESIGN §4 for one caller, shared by /r/ and /api/v1/resolve/: scope, labels, match,
     the miss count, and the caller's own visibility. Raises UnknownProvider or BadLabels."""
+    alertname = inputs.clean_text(alertname)  # from a URL path: NUL must not reach the database
     provider = scope_for(request, query.get("provider"), token)
     labels = labels_from_query(query)
     labels.pop("alertname", None)

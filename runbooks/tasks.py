@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from runbooks import intake
+from runbooks import intake, ratelimit
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
@@ -14,5 +14,7 @@ def process_inbox_entry(entry_id: int) -> None:
 
 @shared_task
 def sweep_inbox() -> int:
-    """Periodic (Celery beat): enqueue bodies still unprocessed after a short delay."""
+    """Periodic (Celery beat): enqueue bodies still unprocessed after a short delay, and drop
+    rate-limit counters of windows that have passed."""
+    ratelimit.forget_old_windows()
     return intake.sweep()

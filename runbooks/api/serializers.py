@@ -9,6 +9,7 @@ from runbooks.choices import Status, Visibility
 from runbooks.models import Document, Provider, Revision, Tag
 
 MAX_TAGS = 20
+MAX_NUMBER = 2**31 - 1  # revision numbers and the like: what the columns hold
 
 
 def absolute(path: str) -> str:
@@ -97,7 +98,7 @@ class RunbookWriteSerializer(DocumentWriteSerializer):
 class DocumentPatchSerializer(serializers.Serializer):
     """A change names the revision it started from; a stale one answers 409."""
 
-    base_revision = serializers.IntegerField(min_value=0)
+    base_revision = serializers.IntegerField(min_value=0, max_value=MAX_NUMBER)
     title = serializers.CharField(max_length=200, required=False)
     body = serializers.CharField(allow_blank=True, trim_whitespace=False, required=False)
     visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
@@ -151,8 +152,8 @@ class DiffSerializer(serializers.Serializer):
 
 
 class DiffQuerySerializer(serializers.Serializer):
-    from_ = serializers.IntegerField(min_value=1, required=False)
-    to = serializers.IntegerField(min_value=1, required=False)
+    from_ = serializers.IntegerField(min_value=1, max_value=MAX_NUMBER, required=False)
+    to = serializers.IntegerField(min_value=1, max_value=MAX_NUMBER, required=False)
 
     def get_fields(self):
         fields = super().get_fields()
@@ -166,8 +167,8 @@ class DiffQuerySerializer(serializers.Serializer):
 
 
 class RestoreSerializer(serializers.Serializer):
-    revision = serializers.IntegerField(min_value=1)
-    base_revision = serializers.IntegerField(min_value=0)
+    revision = serializers.IntegerField(min_value=1, max_value=MAX_NUMBER)
+    base_revision = serializers.IntegerField(min_value=0, max_value=MAX_NUMBER)
 
 
 class PublishSerializer(serializers.Serializer):
@@ -187,7 +188,9 @@ class TagSerializer(serializers.ModelSerializer):
 
 
 class ProviderSerializer(serializers.ModelSerializer):
-    website = serializers.CharField(read_only=True, help_text="The provider's site, or empty.")
+    website = serializers.CharField(
+        source="website_link", read_only=True, help_text="The provider's site, or empty."
+    )
     url = serializers.SerializerMethodField()
 
     class Meta:

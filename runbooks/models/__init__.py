@@ -11,6 +11,7 @@ from .alerts import (
 )
 from .documents import Document, DocumentQuerySet, Revision, Tag
 from .providers import ROLE_RANK, Membership, Provider, Role
+from .ratelimits import RateCounter
 from .tokens import USER_SCOPES, Scope, Token, hash_token
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "DocumentQuerySet",
     "Membership",
     "Provider",
+    "RateCounter",
     "Revision",
     "Role",
     "Scope",

@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.db import models
 
+from runbooks.inputs import CleanJSONDecoder
+
 from .documents import Document
 from .providers import Provider
 
@@ -106,9 +108,11 @@ class Alert(models.Model):
     fingerprint = models.CharField(max_length=128)
     alertname = models.CharField(max_length=200, db_index=True)
     status = models.CharField(max_length=10, choices=AlertStatus.choices)
-    labels = models.JSONField(default=dict)
-    annotations = models.JSONField(default=dict)
-    extra = models.JSONField(default=dict, blank=True)
+    # Read back with unstorable characters replaced: a value stored before input was cleaned
+    # must never break a page (DESIGN §5).
+    labels = models.JSONField(default=dict, decoder=CleanJSONDecoder)
+    annotations = models.JSONField(default=dict, decoder=CleanJSONDecoder)
+    extra = models.JSONField(default=dict, blank=True, decoder=CleanJSONDecoder)
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField(null=True, blank=True)
     generator_url = models.TextField(blank=True)

@@ -4,13 +4,15 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
+from runbooks.inputs import http_url_or_empty, validate_http_url
+
 
 class Provider(models.Model):
     """An operator organisation, e.g. a public cloud built on the Sovereign Cloud Stack."""
 
     slug = models.SlugField(max_length=50, unique=True)
     name = models.CharField(max_length=200)
-    website = models.URLField(blank=True)
+    website = models.URLField(blank=True, validators=[validate_http_url])
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -21,6 +23,11 @@ class Provider(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("provider-detail", args=[self.slug])
+
+    @property
+    def website_link(self) -> str:
+        """The website, when it is safe to link to (rows from before URLs were checked)."""
+        return http_url_or_empty(self.website)
 
 
 class Role(models.TextChoices):
