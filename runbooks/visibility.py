@@ -90,6 +90,15 @@ def can_publish(user, document) -> bool:
     return has_role(user, document.provider_id, Role.ADMIN)
 
 
+def can_set_status(user, document, status: str) -> bool:
+    """Releasing a document (draft or review → published or archived) or taking it back is a
+    publisher's decision; moving between draft and review, or between published and archived,
+    is an edit. So an editor can never release a colleague's draft by archiving it."""
+    if (document.status in RELEASED_STATUSES) != (status in RELEASED_STATUSES):
+        return can_publish(user, document)
+    return can_edit(user, document)
+
+
 def can_delete(user, document) -> bool:
     """Admins of the document's provider; moderators for community documents."""
     if not user.is_authenticated:
@@ -97,6 +106,11 @@ def can_delete(user, document) -> bool:
     if document.provider_id is None:
         return user.is_staff
     return has_role(user, document.provider_id, Role.ADMIN)
+
+
+def may_send_alerts(user, provider) -> bool:
+    """Alerts are sent for a provider by its editors and admins (and their tokens)."""
+    return user.is_active and has_role(user, provider.pk, Role.EDITOR)
 
 
 def writable_providers(user):

@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from runbooks import diffing, resolution, services
-from runbooks.choices import Kind, Status
+from runbooks.choices import Kind
 from runbooks.models import AlertRoute, Document, Provider, Revision, Tag
 from runbooks.visibility import (
     can_delete,
@@ -31,6 +31,7 @@ from runbooks.visibility import (
 )
 
 from . import serializers as s
+from .errors import PreconditionFailed
 from .filters import AlertFilter, DocumentFilter
 from .permissions import TokenScopes, token_of
 
@@ -39,6 +40,12 @@ PUBLISH_DENIED = "Only the creator or an admin of its provider publishes it."
 ROUTE_DENIED = (
     "Routes scoped to a provider are its editors'; community routes lead to community runbooks."
 )
+
+
+def etag_of(document) -> str:
+    """A strong validator of the document's state: its revision and when it last changed."""
+    number = document.current_revision.number if document.current_revision else 0
+    return f'"r{number}-{int(document.updated_at.timestamp() * 1_000_000)}"'
 
 
 def _fetch_or_refuse(queryset, request, **lookup):
@@ -102,7 +109,20 @@ class DocumentViewSet(
 
     def _read(self, document, status_code=status.HTTP_200_OK, headers=None):
         document = self.get_queryset().get(pk=document.pk)  # fresh, with its relations
+        headers = {**(headers or {}), "ETag": etag_of(document)}
         return Response(self.get_serializer(document).data, status=status_code, headers=headers)
+
+    def _check_if_match(self, document) -> None:
+        """`If-Match` is optional beside `base_revision`; when sent, a stale ETag is a 412."""
+        header = self.request.headers.get("If-Match", "").strip()
+        if not header or header == "*":
+            return
+        if etag_of(document) not in {tag.strip() for tag in header.split(",")}:
+            raise PreconditionFailed()
+
+    def retrieve(self, request, *args, **kwargs):
+        document = self.get_object()
+        return Response(self.get_serializer(document).data, headers={"ETag": etag_of(document)})
 
     # --- create, change, delete ------------------------------------------------------------
 
@@ -118,6 +138,7 @@ class DocumentViewSet(
 
     def partial_update(self, request, *args, **kwargs):
         document = self._editable()
+        self._check_if_match(document)
         incoming = self.patch_serializer_class(data=request.data)
         incoming.is_valid(raise_exception=True)
         data = dict(incoming.validated_data)
@@ -144,6 +165,7 @@ class DocumentViewSet(
         document = self.get_object()
         if not can_delete(request.user, document):
             raise PermissionDenied("Only admins of the document's provider delete it.")
+        self._check_if_match(document)
         services.delete_document(document)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -167,7 +189,7 @@ class DocumentViewSet(
     @action(
         detail=True,
         methods=["get"],
-        url_path=r"revisions/(?P<number>[0-9]+)",
+        url_path=r"revisions/(?P<number>[0-9]{1,9})",
         filterset_class=None,
     )
     def revision(self, request, slug=None, number=None):
@@ -229,12 +251,7 @@ class DocumentViewSet(
         document = self.get_object()  # invisible: 404 before the body is even read
         incoming = s.StatusSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
-        new_status = incoming.validated_data["status"]
-        if new_status == Status.PUBLISHED and not can_publish(request.user, document):
-            raise PermissionDenied(PUBLISH_DENIED)
-        if not can_edit(request.user, document):
-            raise PermissionDenied(EDIT_DENIED)
-        services.set_status(document, new_status)
+        services.set_status(document, incoming.validated_data["status"], actor=request.user)
         return self._read(document)
 
 
@@ -307,7 +324,7 @@ class AlertRouteViewSet(viewsets.ModelViewSet):
     """Routes the caller may see: community routes and their providers' routes."""
 
     serializer_class = s.AlertRouteSerializer
-    lookup_value_regex = r"[0-9]+"
+    lookup_value_regex = r"[0-9]{1,18}"
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     filter_backends = []
 
@@ -423,7 +440,7 @@ class AlertViewSet(viewsets.ReadOnlyModelViewSet):
 
     serializer_class = s.AlertSerializer
     filterset_class = AlertFilter
-    lookup_value_regex = r"[0-9]+"
+    lookup_value_regex = r"[0-9]{1,18}"
     permission_classes = [TokenScopes, IsAuthenticated]
 
     def get_queryset(self):

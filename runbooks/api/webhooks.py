@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 
 from runbooks import intake, payloads, ratelimit
 from runbooks.models import AlertSource, Scope
+from runbooks.visibility import may_send_alerts
 
 from .authentication import BearerTokenAuthentication
 from .errors import PayloadTooLarge, content_length
@@ -23,13 +24,24 @@ from .permissions import token_of
 
 
 class SendsAlerts(BasePermission):
+    """alerts:write and a provider; a token made by a user never grants more than that user
+    may do now: its owner must still be an editor or admin of the provider."""
+
     message = "This token may not send alerts: it needs the alerts:write scope and a provider."
 
     def has_permission(self, request, view) -> bool:
         token = token_of(request)
         if token is None:
             raise NotAuthenticated("Send `Authorization: Bearer <token>` with alerts:write.")
-        return token.has_scope(Scope.ALERTS_WRITE) and token.provider_id is not None
+        if not token.has_scope(Scope.ALERTS_WRITE) or token.provider_id is None:
+            return False
+        if token.user is not None and not may_send_alerts(token.user, token.provider):
+            self.message = (
+                f"This token's owner is no longer an editor of {token.provider.slug}, "
+                "so it may not send that provider's alerts."
+            )
+            return False
+        return True
 
 
 class TooManyRequests(APIException):

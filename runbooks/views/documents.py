@@ -17,6 +17,7 @@ from runbooks.models import Document, Provider, Revision, Tag
 from runbooks.visibility import can_edit, can_write_in, roles_of
 
 PAGE_SIZE = 25
+MAX_REVISION = 2**31 - 1
 
 
 def get_visible_document(request, kind: str, slug: str) -> Document:
@@ -111,7 +112,11 @@ def document_detail(request, kind, slug):
 def _preview(form):
     if not form.is_valid():
         return None
-    return markdown.render(form.cleaned_data["body"]).html
+    try:
+        return markdown.render(form.cleaned_data["body"]).html
+    except ValidationError as exc:  # too complex to render: say so beside the text
+        form.add_error("body", exc)
+        return None
 
 
 @login_required
@@ -248,7 +253,7 @@ def _revision_number(value, name) -> int:
         number = int(value)
     except (TypeError, ValueError):
         raise ValidationError(f"“{name}” must be a revision number.") from None
-    if number < 1:
+    if not 1 <= number <= MAX_REVISION:
         raise ValidationError(f"“{name}” must be a revision number.")
     return number
 
