@@ -5,7 +5,7 @@ COPY pyproject.toml README.md ./
 COPY openops ./openops
 COPY runbooks ./runbooks
 COPY templates ./templates
-COPY manage.py ./
+COPY manage.py gunicorn.conf.py ./
 RUN pip install --no-cache-dir . && \
     DEBUG=false SECRET_KEY=build-only python manage.py collectstatic --noinput
 RUN useradd --create-home openops && chown -R openops /app

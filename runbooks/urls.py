@@ -1,9 +1,29 @@
 """Page URLs (DESIGN §8). Each kind of document gets the same set under its own prefix."""
 
-from django.urls import path, re_path
+from django.urls import path, re_path, register_converter
 
 from runbooks.choices import KIND_URL_PREFIX, Kind
 from runbooks.views import alerts, documents, health, home, links, providers, routes, search, tokens
+
+
+class IdConverter:
+    """A database id: at most 18 digits, so no URL can overflow a 64-bit column (404)."""
+
+    regex = "[0-9]{1,18}"
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value: int) -> str:
+        return str(value)
+
+
+class RevisionNumberConverter(IdConverter):
+    regex = "[0-9]{1,9}"
+
+
+register_converter(IdConverter, "id")
+register_converter(RevisionNumberConverter, "revision")
 
 
 def document_urls(kind: str) -> list:
@@ -15,15 +35,15 @@ def document_urls(kind: str) -> list:
         ("<slug:slug>/", documents.document_detail, "detail"),
         ("<slug:slug>/edit/", documents.document_edit, "edit"),
         ("<slug:slug>/history/", documents.document_history, "history"),
-        ("<slug:slug>/revisions/<int:number>/", documents.revision_detail, "revision"),
-        ("<slug:slug>/revisions/<int:number>/restore/", documents.document_restore, "restore"),
+        ("<slug:slug>/revisions/<revision:number>/", documents.revision_detail, "revision"),
+        ("<slug:slug>/revisions/<revision:number>/restore/", documents.document_restore, "restore"),
         ("<slug:slug>/diff/", documents.document_diff, "diff"),
     ]
     if kind == Kind.RUNBOOK:
         pages += [
             ("<slug:slug>/review/", documents.document_review, "review"),
             ("<slug:slug>/routes/", routes.route_add, "route-add"),
-            ("<slug:slug>/routes/<int:route_id>/delete/", routes.route_delete, "route-delete"),
+            ("<slug:slug>/routes/<id:route_id>/delete/", routes.route_delete, "route-delete"),
         ]
     return [
         path(f"{prefix}/{route}", view, view_kwargs, name=f"{kind}-{name}")
@@ -37,7 +57,7 @@ urlpatterns = [
     path("readyz/", health.readyz, name="readyz"),
     path("providers/<slug:slug>/", providers.provider_detail, name="provider-detail"),
     path("account/tokens/", tokens.token_list, name="token-list"),
-    path("account/tokens/<int:pk>/revoke/", tokens.token_revoke, name="token-revoke"),
+    path("account/tokens/<id:pk>/revoke/", tokens.token_revoke, name="token-revoke"),
     # /r/ links: case-insensitive names, with or without the trailing slash, no 301 hop.
     re_path(r"^r/?$", links.alert_link, name="alert-link-query"),
     re_path(r"^r/(?P<alertname>[^/]+)/?$", links.alert_link, name="alert-link"),
@@ -48,7 +68,7 @@ urlpatterns = [
     ),
     path("alerts/", alerts.alert_list, name="alert-list"),
     path("alerts/missing/", alerts.alert_missing, name="alert-missing"),
-    path("alerts/<int:pk>/", alerts.alert_detail, name="alert-detail"),
+    path("alerts/<id:pk>/", alerts.alert_detail, name="alert-detail"),
     path("search/", search.search, name="search"),
     path("tags/", documents.tag_list, name="tag-list"),
     path("tags/<slug:slug>/", documents.tag_detail, name="tag-detail"),

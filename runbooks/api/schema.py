@@ -18,6 +18,7 @@ DESCRIPTIONS = {
     "403": "Signed in, but not allowed (role or token scope).",
     "404": "Not found, not visible to the caller, or a page number past the end.",
     "409": "The document changed since base_revision.",
+    "412": "If-Match named an ETag that is no longer the document's.",
     "413": "The request body is larger than allowed.",
     "415": "The body is not JSON.",
 }
@@ -29,6 +30,8 @@ def _errors_for(method: str, path: str) -> list[str]:
         codes += ["413", "415"]
     if method == "patch" or path.endswith("/restore/"):
         codes.append("409")
+    if method in {"patch", "delete"} and path.endswith("{slug}/"):
+        codes.append("412")
     return codes
 
 
