@@ -1,0 +1,364 @@
+"""Hostile input at every receiver and form: never a 500, never anything half-saved.
+
+Each receiver gets a valid request, then the same request with one field replaced by each
+hostile value: lone surrogates and NUL, deep nesting, pathological Markdown, huge numbers and
+dates, bad URLs. The answer must be below 500; a refusal (4xx) must leave the database exactly
+as it was; an acceptance must leave text that every page can show again. A new receiver or
+form joins by adding an entry to RECEIVERS or FORMS.
+"""
+
+import json
+from dataclasses import dataclass, field
+
+import pytest
+from django.apps import apps
+from django.test import Client
+
+from runbooks import services
+from runbooks.choices import Kind
+from runbooks.models import Scope
+from tests.api import ApiClient
+from tests.conftest import client_for
+
+DEEP = json.loads("[" * 30 + "]" * 30)  # storable depth; the parser refuses far deeper
+TOO_DEEP = "[" * 1000 + "1" + "]" * 1000  # raw JSON text, spliced in as-is
+PATHOLOGICAL_MARKDOWN = "[" * 10_000
+
+HOSTILE = {
+    "surrogate": "a\udfffb",
+    "nul": "a\x00b",
+    "deep": DEEP,
+    "huge-int": 10**30,
+    "negative-huge-int": -(10**30),
+    "huge-float": 1e308,
+    "far-date": "9999-12-31T23:00:00-12:00",
+    "year-zero": "0000-01-01T00:00:00Z",
+    "javascript-url": "javascript:alert(1)",
+    "broken-url": "http://[::1",
+    "long-text": "x" * 300_000,
+    "object": {"a": "b"},
+    "list": ["a", "b"],
+}
+
+
+@dataclass
+class Receiver:
+    """A JSON endpoint, a valid body for it, and who calls it."""
+
+    method: str
+    url: str
+    body: dict
+    caller: str = "alice"  # alice's read/write token, or "alerts" for the webhook token
+    markdown_fields: tuple[str, ...] = ()
+    extra_fields: dict = field(default_factory=dict)
+
+
+ALERT = {
+    "status": "firing",
+    "labels": {"alertname": "DiskFull", "instance": "node-1"},
+    "annotations": {"summary": "Disk is full"},
+    "startsAt": "2026-11-29T03:00:00Z",
+    "endsAt": "0001-01-01T00:00:00Z",
+    "generatorURL": "https://prometheus.example/graph",
+    "fingerprint": "0a1b2c3d",
+}
+
+RECEIVERS = {
+    "create-runbook": Receiver(
+        "post",
+        "/api/v1/runbooks/",
+        {
+            "title": "Disk full",
+            "body": "## Check\n",
+            "slug": "disk-full-new",
+            "tags": ["storage"],
+            "component": "ceph",
+            "review_interval_days": 30,
+            "visibility": "public",
+            "provider": "provider-a",
+            "message": "first",
+        },
+        markdown_fields=("body",),
+    ),
+    "create-postmortem": Receiver(
+        "post",
+        "/api/v1/postmortems/",
+        {"title": "Outage", "body": "## Timeline\n", "tags": ["outage"], "provider": "provider-a"},
+        markdown_fields=("body",),
+    ),
+    "patch-runbook": Receiver(
+        "patch",
+        "/api/v1/runbooks/{slug}/",
+        {
+            "base_revision": 1,
+            "title": "Disk full, again",
+            "body": "## Check again\n",
+            "tags": ["storage"],
+            "component": "ceph",
+            "review_interval_days": 60,
+            "message": "second",
+        },
+        markdown_fields=("body",),
+    ),
+    "restore": Receiver(
+        "post", "/api/v1/runbooks/{slug}/restore/", {"revision": 1, "base_revision": 2}
+    ),
+    "publish": Receiver(
+        "post",
+        "/api/v1/postmortems/{draft}/publish/",
+        {"visibility": "community", "embargo_until": "2030-01-01T00:00:00Z"},
+    ),
+    "status": Receiver("post", "/api/v1/postmortems/{draft}/status/", {"status": "in_review"}),
+    "route": Receiver(
+        "post",
+        "/api/v1/alert-routes/",
+        {
+            "runbook": "{slug}",
+            "alertname": "DiskFull",
+            "matchers": [{"label": "severity", "op": "=~", "value": "crit.*"}],
+            "provider": "provider-a",
+            "priority": 5,
+        },
+    ),
+    "alertmanager": Receiver(
+        "post",
+        "/api/v1/alerts/alertmanager/",
+        {"version": "4", "status": "firing", "truncatedAlerts": 0, "alerts": [ALERT]},
+        caller="alerts",
+    ),
+    "grafana": Receiver(
+        "post",
+        "/api/v1/alerts/grafana/",
+        {
+            "status": "firing",
+            "state": "alerting",
+            "alerts": [{**ALERT, "values": {"A": 1}, "dashboardURL": "https://g.example/d"}],
+        },
+        caller="alerts",
+    ),
+}
+
+
+def _fields(body: dict, prefix: str = ""):
+    """Every replaceable field path of a body: top-level keys and, one level down, the first
+    alert's and the first matcher's keys."""
+    for key, value in body.items():
+        yield (key,)
+        if isinstance(value, list) and value and isinstance(value[0], dict):
+            for inner in value[0]:
+                yield (key, 0, inner)
+                if isinstance(value[0][inner], dict):
+                    for leaf in value[0][inner]:
+                        yield (key, 0, inner, leaf)
+
+
+def _replace(body, path, value):
+    body = json.loads(json.dumps(body))
+    target = body
+    for step in path[:-1]:
+        target = target[step]
+    target[path[-1]] = value
+    return body
+
+
+def _cases():
+    for name, receiver in RECEIVERS.items():
+        for path in _fields(receiver.body):
+            for label in HOSTILE:
+                yield pytest.param(
+                    name, path, label, id=f"{name}-{'.'.join(map(str, path))}-{label}"
+                )
+
+
+# Written on every authenticated call or before the body is read: not what a refusal guards.
+BOOKKEEPING = {"Token", "RateCounter"}
+
+
+def _snapshot() -> dict:
+    """Row counts and the latest row of every model of the app: what a refusal must not touch."""
+    state = {}
+    for model in apps.get_app_config("runbooks").get_models():
+        if model.__name__ in BOOKKEEPING:
+            continue
+        rows = model.objects.order_by("-pk")
+        state[model.__name__] = (rows.count(), rows.values().first())
+    return state
+
+
+@pytest.fixture
+def world(alice, erin, provider_a, make_runbook, settings):
+    settings.OPENOPS_MARKDOWN_TIMEOUT = 0.3  # refuse pathological Markdown quickly here
+    runbook = make_runbook(alice, title="Disk full", provider=provider_a)
+    services.add_revision(runbook, title="Disk full", body="v2", author=alice, base_revision=1)
+    draft = make_runbook(alice, title="Draft", kind=Kind.POSTMORTEM, provider=provider_a)
+    tokens = {
+        "alice": services.issue_token(name="rw", scopes=[Scope.READ, Scope.WRITE], user=alice)[1],
+        "alerts": services.issue_token(name="am", scopes=[Scope.ALERTS_WRITE], provider=provider_a)[
+            1
+        ],
+    }
+    return {"slug": runbook.slug, "draft": draft.slug, "tokens": tokens}
+
+
+def _send(world, receiver: Receiver, body) -> tuple[int, dict]:
+    url = receiver.url.format(**world)
+    text = json.dumps(body).replace('"{slug}"', json.dumps(world["slug"]))
+    text = text.replace('"__TOO_DEEP__"', TOO_DEEP)
+    api = ApiClient(token=world["tokens"][receiver.caller])
+    response = getattr(api, receiver.method)(url, text)
+    return response.status_code, response.json() if response.content else {}
+
+
+@pytest.mark.parametrize("name,path,label", list(_cases()))
+def test_hostile_values_never_500_and_refusals_change_nothing(
+    world, django_capture_on_commit_callbacks, name, path, label
+):
+    receiver = RECEIVERS[name]
+    body = _replace(receiver.body, path, HOSTILE[label])
+    before = _snapshot()
+    with django_capture_on_commit_callbacks(execute=True):
+        status, answer = _send(world, receiver, body)
+    assert status < 500, answer
+    if status >= 400:
+        assert _snapshot() == before, f"refused with {status} but the database changed"
+    else:
+        _every_page_still_renders(world)
+
+
+@pytest.mark.parametrize("name", [n for n, r in RECEIVERS.items() if r.markdown_fields])
+def test_pathological_markdown_is_refused_and_nothing_is_saved(world, name):
+    receiver = RECEIVERS[name]
+    before = _snapshot()
+    for field_name in receiver.markdown_fields:
+        status, answer = _send(
+            world, receiver, {**receiver.body, field_name: PATHOLOGICAL_MARKDOWN}
+        )
+        assert status == 400 and "too complex" in " ".join(answer[field_name])
+    assert _snapshot() == before
+
+
+@pytest.mark.parametrize("name", list(RECEIVERS))
+def test_too_deep_json_is_a_400_at_every_receiver(world, name):
+    receiver = RECEIVERS[name]
+    key = next(iter(receiver.body))
+    before = _snapshot()
+    status, answer = _send(world, receiver, {**receiver.body, key: "__TOO_DEEP__"})
+    assert status == 400 and "nested" in json.dumps(answer)
+    assert _snapshot() == before
+
+
+def _every_page_still_renders(world):
+    """Whatever was accepted, the pages and lists that show it still answer."""
+    client = Client()
+    client.force_login(_alice())
+    for url in (
+        "/alerts/",
+        "/alerts/missing/",
+        "/runbooks/",
+        f"/runbooks/{world['slug']}/",
+        f"/runbooks/{world['slug']}/history/",
+        "/postmortems/",
+        "/tags/",
+    ):
+        assert client.get(url).status_code == 200, url
+    api = ApiClient(token=world["tokens"]["alice"])
+    for url in ("/api/v1/alerts/", "/api/v1/runbooks/", "/api/v1/alert-routes/"):
+        assert api.get(url).status_code == 200, url
+
+
+def _alice():
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.get(username="alice")
+
+
+# --- Forms ----------------------------------------------------------------------------------
+
+FORM_HOSTILE = {
+    "nul": "a\x00b",
+    "invalid-utf8": b"a\xed\xbf\xbfb",  # a UTF-8-encoded surrogate: not valid UTF-8
+    "huge-int": str(10**30),
+    "long-text": "x" * 300_000,
+    "javascript-url": "javascript:alert(1)",
+    "far-date": "9999-12-31T23:00:00-12:00",
+    "pathological-markdown": PATHOLOGICAL_MARKDOWN,
+}
+
+FORMS = {
+    "new-runbook": (
+        "/runbooks/new/",
+        {
+            "title": "Disk full",
+            "provider": "{provider}",
+            "visibility": "public",
+            "slug": "",
+            "component": "ceph",
+            "tags": "storage",
+            "review_interval_days": "180",
+            "body": "## Check\n",
+        },
+    ),
+    "edit-runbook": (
+        "/runbooks/{slug}/edit/",
+        {
+            "title": "Disk full",
+            "body": "## Check\n",
+            "tags": "storage",
+            "component": "ceph",
+            "review_interval_days": "180",
+            "message": "m",
+            "base_revision": "2",
+        },
+    ),
+    "add-route": (
+        "/runbooks/{slug}/routes/",
+        {"alertname": "DiskFull", "matchers": 'severity="critical"', "scope": "{provider}"},
+    ),
+    "new-token": ("/account/tokens/", {"name": "am", "scopes": "read", "provider": ""}),
+    "restore": ("/runbooks/{slug}/revisions/1/restore/", {"base_revision": "2"}),
+}
+
+
+def _form_cases():
+    for name, (_, data) in FORMS.items():
+        for key in data:
+            for label in FORM_HOSTILE:
+                yield pytest.param(name, key, label, id=f"{name}-{key}-{label}")
+
+
+def _encode(data: dict) -> bytes:
+    from urllib.parse import quote_from_bytes
+
+    parts = []
+    for key, value in data.items():
+        raw = value if isinstance(value, bytes) else str(value).encode("utf-8", "surrogatepass")
+        parts.append(f"{key}={quote_from_bytes(raw)}")
+    return "&".join(parts).encode()
+
+
+@pytest.mark.parametrize("name,key,label", list(_form_cases()))
+def test_hostile_form_input_never_500_and_refusals_change_nothing(
+    world, alice, provider_a, name, key, label
+):
+    url, data = FORMS[name]
+    values = {"slug": world["slug"], "provider": str(provider_a.pk)}
+    data = {k: v.format(**values) if isinstance(v, str) else v for k, v in data.items()}
+    data[key] = FORM_HOSTILE[label]
+    before = _snapshot()
+    response = client_for(alice).post(
+        url.format(**values), _encode(data), content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code < 500
+    if response.status_code != 302:  # the form came back with its errors: nothing written
+        assert _snapshot() == before
+    else:
+        _every_page_still_renders(world)
+
+
+@pytest.mark.parametrize("label", list(FORM_HOSTILE))
+def test_hostile_sign_in_never_500(db, label):
+    data = {"username": FORM_HOSTILE[label], "password": FORM_HOSTILE[label]}
+    response = Client().post(
+        "/accounts/login/", _encode(data), content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code in (200, 429)
