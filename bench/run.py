@@ -71,16 +71,17 @@ def bench_read_page(scale: bool) -> None:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from runbooks import demo, services
+    from runbooks import demo
     from runbooks.choices import Kind
     from runbooks.models import Document
+    from runbooks.services import documents
 
     demo.seed()
     alice = get_user_model().objects.get(username="alice")
     count = 5000 if scale else 500
     for i in range(Document.objects.count(), count):
-        services.create_document(
-            kind=Kind.RUNBOOK, title=f"Bulk runbook {i}", body=f"## Step\n\n{i}", author=alice
+        documents.create_document(
+            kind=Kind.RUNBOOK, title=f"Bulk runbook {i}", body=f"## Step\n\n{i}", actor=alice
         )
     target = Document.objects.filter(kind=Kind.RUNBOOK).order_by("-pk").first()
     for client, who in ((Client(), "anonymous"), (_signed_in(alice), "alice")):
@@ -154,11 +155,14 @@ def bench_webhooks(scale: bool) -> None:
     from django.test import Client
 
     from openops.celery import app
-    from runbooks import intake, services
     from runbooks.models import InboxEntry, Provider, Scope
+    from runbooks.services import intake, tokens
+    from runbooks.services.base import SYSTEM
 
     provider = Provider.objects.first()
-    secret = services.issue_token(name="bench", scopes=[Scope.ALERTS_WRITE], provider=provider)[1]
+    secret = tokens.issue_token(
+        actor=SYSTEM, name="bench", scopes=[Scope.ALERTS_WRITE], provider=provider
+    )[1]
     bodies, per_body = (400, 50) if scale else (200, 20)
     app.conf.task_always_eager = False  # accept only: processing is measured separately
     app.conf.broker_url = os.environ.get("CELERY_BROKER_URL") or "memory://"

@@ -239,6 +239,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": 600,
 }
 OPENOPS_SWEEP_AFTER = timedelta(seconds=env_int("OPENOPS_SWEEP_AFTER_SECONDS", 60, minimum=1))
+# Beat remembers when each periodic task last ran in a small file: under var/, never in the
+# working directory (compose's beat service names its own with --schedule).
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+VAR_DIR.mkdir(exist_ok=True)
 CELERY_BEAT_SCHEDULE = {
     "sweep-inbox": {"task": "runbooks.tasks.sweep_inbox", "schedule": 30.0},
 }

@@ -1,10 +1,15 @@
 """Admin for every model: a maintainer's escape hatch, not the main interface.
 
-Revisions are read-only here: history is never edited, not even by staff.
+Every model admin either only reads (documents, revisions, alerts, inbox, counters) or saves
+through the services with their validation (providers, routes); a test keeps it so. Documents
+are changed in the pages and the API, where revisions, slugs and statuses keep their rules.
 """
 
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 
+from runbooks import alerting
 from runbooks.models import (
     Alert,
     AlertEvent,
@@ -15,35 +20,70 @@ from runbooks.models import (
     Provider,
     RateCounter,
     Revision,
+    Runbook,
     RunbookMiss,
     Tag,
     Token,
 )
+from runbooks.services import people, routes, tokens
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Look, never touch: nothing is added, changed or deleted here."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 0
     autocomplete_fields = ["user"]
+    readonly_fields = ["user", "role", "created_at"]
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Provider)
 class ProviderAdmin(admin.ModelAdmin):
+    """Name and website through `services.people.create_provider` (its URL check included);
+    memberships are shown here and changed with `add_member`."""
+
     list_display = ["slug", "name", "website"]
     search_fields = ["slug", "name"]
     inlines = [MembershipInline]
 
+    def get_readonly_fields(self, request, obj=None):
+        return ["slug"] if obj else []
+
+    def save_model(self, request, obj, form, change):
+        try:
+            saved, _ = people.create_provider(obj.slug, obj.name, obj.website, actor=request.user)
+        except ValidationError as exc:
+            raise ValidationError(exc.messages) from None
+        obj.pk = saved.pk
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(ReadOnlyAdmin):
     list_display = ["user", "provider", "role"]
     list_filter = ["role", "provider"]
     search_fields = ["user__username", "provider__slug"]
-    autocomplete_fields = ["user", "provider"]
 
 
 @admin.register(Tag)
-class TagAdmin(admin.ModelAdmin):
+class TagAdmin(ReadOnlyAdmin):
     list_display = ["slug", "label"]
     search_fields = ["slug", "label"]
 
@@ -61,65 +101,108 @@ class RevisionInline(admin.TabularInline):
 
 
 @admin.register(Document)
-class DocumentAdmin(admin.ModelAdmin):
+class DocumentAdmin(ReadOnlyAdmin):
     list_display = ["title", "kind", "provider", "status", "visibility", "updated_at"]
     list_filter = ["kind", "status", "visibility", "provider"]
     search_fields = ["title", "slug"]
-    readonly_fields = ["current_revision", "creator", "created_at", "updated_at", "review_due_at"]
-    filter_horizontal = ["tags"]
     inlines = [RevisionInline]
 
 
+@admin.register(Runbook)
+class RunbookAdmin(ReadOnlyAdmin):
+    list_display = ["title", "component", "provider", "review_due_at", "updated_at"]
+    list_filter = ["provider"]
+    search_fields = ["title", "slug", "component"]
+
+
 @admin.register(Revision)
-class RevisionAdmin(admin.ModelAdmin):
+class RevisionAdmin(ReadOnlyAdmin):
     list_display = ["document", "number", "author", "created_at"]
     search_fields = ["document__title"]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Token)
-class TokenAdmin(admin.ModelAdmin):
+class TokenAdmin(ReadOnlyAdmin):
     """Tokens are issued from the account page or `issue_token`; here they can be revoked."""
 
     list_display = ["name", "prefix", "user", "provider", "scopes", "last_used_at", "revoked_at"]
     list_filter = ["provider"]
     search_fields = ["name", "prefix", "user__username"]
-    readonly_fields = [
-        "prefix",
-        "digest",
-        "scopes",
-        "user",
-        "provider",
-        "created_at",
-        "last_used_at",
-    ]
+    exclude = ["digest"]
+    actions = ["revoke"]
 
-    def has_add_permission(self, request):
-        return False
+    @admin.action(description="Revoke the selected tokens")
+    def revoke(self, request, queryset):
+        for token in queryset:
+            tokens.revoke_token(token, actor=request.user)
+
+    def has_revoke_permission(self, request):
+        return request.user.is_superuser
+
+
+class AlertRouteForm(forms.ModelForm):
+    """Matchers as Alertmanager text (`severity="critical", namespace=~"kube-.*"`)."""
+
+    matchers_text = forms.CharField(label="Matchers", required=False, max_length=4000)
+
+    class Meta:
+        model = AlertRoute
+        fields = ["alertname", "runbook", "provider", "priority"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            matchers = alerting.matchers_from_dicts(self.instance.matchers)
+            self.initial["matchers_text"] = ", ".join(str(m) for m in matchers)
+
+    def clean_matchers_text(self):
+        try:
+            parsed = alerting.parse_matchers(self.cleaned_data["matchers_text"])
+        except alerting.MatcherError as exc:
+            raise ValidationError(str(exc)) from None
+        return [m.as_dict() for m in parsed]
 
 
 @admin.register(AlertRoute)
 class AlertRouteAdmin(admin.ModelAdmin):
+    """Routes save through `services.routes.save_route`: the name's case-folded key, where the
+    route may lead and every matcher are checked there, so none can be stale or broken."""
+
+    form = AlertRouteForm
     list_display = ["alertname", "provider", "runbook", "priority", "created_at"]
     list_filter = ["provider"]
     search_fields = ["alertname", "runbook__slug"]
-    readonly_fields = ["alertname_key", "created_by", "created_at"]
+    readonly_fields = ["created_by", "created_at"]
     autocomplete_fields = ["runbook"]
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        saved = routes.save_route(
+            actor=request.user,
+            alertname=data["alertname"],
+            runbook=data["runbook"],
+            provider=data["provider"],
+            matchers=data["matchers_text"],
+            priority=data["priority"],
+            route=AlertRoute.objects.get(pk=obj.pk) if change else None,
+        )
+        obj.pk = saved.pk
+
+    def delete_model(self, request, obj):
+        routes.delete_route(obj, actor=request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # bulk deletes would go around the service; delete on the runbook page
 
 
 @admin.register(RunbookMiss)
-class RunbookMissAdmin(admin.ModelAdmin):
+class RunbookMissAdmin(ReadOnlyAdmin):
     list_display = ["alertname", "provider", "count", "last_seen"]
     search_fields = ["alertname"]
 
 
 @admin.register(InboxEntry)
-class InboxEntryAdmin(admin.ModelAdmin):
+class InboxEntryAdmin(ReadOnlyAdmin):
     """Webhook bodies as received; a failed one can be inspected here (never edited)."""
 
     list_display = [
@@ -168,7 +251,7 @@ class AlertEventInline(admin.TabularInline):
 
 
 @admin.register(Alert)
-class AlertAdmin(admin.ModelAdmin):
+class AlertAdmin(ReadOnlyAdmin):
     list_display = ["alertname", "provider", "status", "starts_at", "last_seen", "runbook"]
     list_filter = ["status", "source", "provider"]
     search_fields = ["alertname", "fingerprint"]
@@ -180,7 +263,7 @@ class AlertAdmin(admin.ModelAdmin):
 
 
 @admin.register(AlertEvent)
-class AlertEventAdmin(admin.ModelAdmin):
+class AlertEventAdmin(ReadOnlyAdmin):
     list_display = ["alert", "status", "received_at"]
     list_filter = ["status"]
     readonly_fields = ["alert", "inbox_entry", "status", "received_at"]
@@ -190,7 +273,7 @@ class AlertEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(RateCounter)
-class RateCounterAdmin(admin.ModelAdmin):
+class RateCounterAdmin(ReadOnlyAdmin):
     """Rate-limit windows, for looking at who sends how much; counted by the app alone."""
 
     list_display = ["key", "window", "count"]

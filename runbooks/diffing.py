@@ -3,11 +3,23 @@
 import difflib
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
+
 
 @dataclass(frozen=True)
 class DiffLine:
     kind: str  # "add", "del", "ctx" or "hunk"
     text: str
+
+
+def revision_range(current: int, start: int | None, end: int | None) -> tuple[int, int]:
+    """Which revisions a diff compares when the caller names one, both or neither (pages and
+    API alike): `to` defaults to the current revision, `from` to the one before `to`."""
+    end = current if end is None else end
+    start = max(min(end, current) - 1, 1) if start is None else start
+    if start > end:
+        raise ValidationError("“from” must not be after “to”.")
+    return start, end
 
 
 def unified(old: str, new: str, old_label: str, new_label: str, context: int = 3) -> str:

@@ -3,16 +3,21 @@
 from django import forms
 from django.core.exceptions import ValidationError
 
-from runbooks import markdown, services
-from runbooks.choices import Kind, Visibility
-from runbooks.models import Provider, Role, Scope
-from runbooks.visibility import has_role, roles_of, writable_providers
+from runbooks import markdown
+from runbooks.alerting import MatcherError, parse_matchers
+from runbooks.choices import Visibility
+from runbooks.kinds.registry import KINDS
+from runbooks.models import Provider, Scope
+from runbooks.services.tags import parse_tags
+from runbooks.visibility import can_manage_route, may_send_alerts, roles_of, writable_providers
 
 COMMUNITY = "community"  # the choice meaning "no provider"
 
 
 class DocumentForm(forms.Form):
-    """Title, Markdown and details of a document; `base_revision` guards against overwrites."""
+    """Title, Markdown and details of a document; `base_revision` guards against overwrites.
+    The kind's own fields (a runbook's component and review interval) come from its registry
+    entry (`runbooks.kinds`)."""
 
     title = forms.CharField(max_length=200)
     body = forms.CharField(
@@ -23,21 +28,22 @@ class DocumentForm(forms.Form):
     tags = forms.CharField(
         required=False, help_text="Comma-separated, e.g. ceph, storage, on-call."
     )
-    component = forms.CharField(
-        max_length=100, required=False, help_text="e.g. nova, ceph, kubernetes, network."
-    )
-    review_interval_days = forms.IntegerField(
-        min_value=1, max_value=3650, initial=180, label="Review every (days)"
-    )
     message = forms.CharField(
         max_length=300, required=False, label="What changed", help_text="Shown in the history."
     )
-    base_revision = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+    base_revision = forms.IntegerField(widget=forms.HiddenInput, min_value=0, max_value=2**31 - 1)
 
-    def __init__(self, *args, kind=Kind.RUNBOOK, **kwargs):
+    def __init__(self, *args, kind, **kwargs):
         super().__init__(*args, **kwargs)
-        if kind != Kind.RUNBOOK:
-            del self.fields["component"], self.fields["review_interval_days"]
+        self.spec = KINDS[kind]
+        for detail in self.spec.fields:
+            self.fields[detail.name] = detail.form_field()
+        self.order_fields(["title", *self.spec.field_names, "tags", "body"])
+
+    @property
+    def details(self) -> dict:
+        """The kind's own fields, cleaned."""
+        return {name: self.cleaned_data.get(name) for name in self.spec.field_names}
 
     def clean_body(self):
         body = markdown.normalise(self.cleaned_data["body"])
@@ -46,7 +52,7 @@ class DocumentForm(forms.Form):
 
     def clean_tags(self):
         labels = self.cleaned_data["tags"].split(",")
-        services.parse_tags(labels)
+        parse_tags(labels)
         return [label for label in labels if label.strip()]
 
     def clean_title(self):
@@ -62,10 +68,11 @@ class NewDocumentForm(DocumentForm):
         max_length=200, required=False, help_text="Optional; made from the title when empty."
     )
 
-    field_order = ["title", "provider", "visibility", "slug", "component", "tags", "body"]
-
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
+        self.order_fields(
+            ["title", "provider", "visibility", "slug", *self.spec.field_names, "tags", "body"]
+        )
         self.providers = {str(p.pk): p for p in writable_providers(user)}
         choices = [(pk, p.name) for pk, p in self.providers.items()]
         if user.is_staff or self.providers:
@@ -123,7 +130,7 @@ class TokenForm(forms.Form):
             provider = data.get("provider")
             if provider is None:
                 self.add_error("provider", "A token that sends alerts sends them for a provider.")
-            elif not has_role(self.user, provider.pk, Role.EDITOR):
+            elif not may_send_alerts(self.user, provider):
                 self.add_error(
                     "provider",
                     f"Only editors and admins of {provider.name} may send its alerts.",
@@ -145,8 +152,6 @@ class RouteForm(forms.Form):
 
     def __init__(self, *args, user, runbook, **kwargs):
         super().__init__(*args, **kwargs)
-        from runbooks.visibility import can_manage_route
-
         self.scopes = {}
         if can_manage_route(user, None, runbook):
             self.scopes[COMMUNITY] = None
@@ -162,8 +167,6 @@ class RouteForm(forms.Form):
         return self.scopes[self.cleaned_data["scope"]]
 
     def clean_matchers(self):
-        from runbooks.alerting import MatcherError, parse_matchers
-
         try:
             return [m.as_dict() for m in parse_matchers(self.cleaned_data["matchers"])]
         except MatcherError as exc:

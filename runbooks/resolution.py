@@ -5,9 +5,9 @@ from dataclasses import dataclass
 
 from django.db.models import Q
 
-from runbooks import alerting, inputs, services
-from runbooks.models import AlertRoute, Document, Provider
-from runbooks.visibility import roles_of
+from runbooks import alerting, inputs
+from runbooks.models import AlertRoute, Provider, Runbook, roles_of
+from runbooks.services.routes import record_miss
 
 MAX_LABELS = 64
 MAX_LABEL_VALUE = 1024
@@ -33,11 +33,11 @@ def _candidates(keys: list[str], provider: Provider | None):
     scope = Q(provider__isnull=True)
     if provider is not None:
         scope |= Q(provider=provider)
-    visible = Document.objects.visible_to_provider(provider).values("pk")
+    visible = Runbook.objects.visible_to_provider(provider).values("pk")
     return (
         AlertRoute.objects.filter(alertname_key__in=keys)
         .filter(scope, runbook__in=visible)
-        .select_related("runbook", "runbook__provider")
+        .select_related("runbook__provider")
     )
 
 
@@ -96,9 +96,9 @@ def look_up(request, alertname: str, query, component=None, token=None) -> Looku
     labels.pop("alertname", None)
     route = resolve(alertname, labels, provider, component)
     if route is None:
-        services.record_miss(alertname, provider)
+        record_miss(alertname, provider)
         return Lookup(labels)
-    if not Document.objects.visible_to(request.user).filter(pk=route.runbook_id).exists():
+    if not Runbook.objects.visible_to(request.user).filter(pk=route.runbook_id).exists():
         return Lookup(labels, hidden=True)
     return Lookup(labels, route)
 

@@ -1,9 +1,10 @@
 """Page URLs (DESIGN §8). Each kind of document gets the same set under its own prefix."""
 
 from django.urls import path, re_path, register_converter
+from django.utils.module_loading import import_string
 
-from runbooks.choices import KIND_URL_PREFIX, Kind
-from runbooks.views import alerts, documents, health, home, links, providers, routes, search, tokens
+from runbooks.kinds.registry import KINDS
+from runbooks.views import alerts, documents, health, home, links, providers, search, tokens
 
 
 class IdConverter:
@@ -26,9 +27,9 @@ register_converter(IdConverter, "id")
 register_converter(RevisionNumberConverter, "revision")
 
 
-def document_urls(kind: str) -> list:
-    prefix = KIND_URL_PREFIX[kind]
-    view_kwargs = {"kind": kind}
+def document_urls(spec) -> list:
+    """The pages every kind has under its prefix, and the extra pages it registers."""
+    view_kwargs = {"kind": spec.kind}
     pages = [
         ("", documents.document_list, "list"),
         ("new/", documents.document_new, "new"),
@@ -36,17 +37,16 @@ def document_urls(kind: str) -> list:
         ("<slug:slug>/edit/", documents.document_edit, "edit"),
         ("<slug:slug>/history/", documents.document_history, "history"),
         ("<slug:slug>/revisions/<revision:number>/", documents.revision_detail, "revision"),
-        ("<slug:slug>/revisions/<revision:number>/restore/", documents.document_restore, "restore"),
+        (
+            "<slug:slug>/revisions/<revision:number>/restore/",
+            documents.document_restore,
+            "restore",
+        ),
         ("<slug:slug>/diff/", documents.document_diff, "diff"),
+        *[(a.route, import_string(a.view), a.name) for a in spec.page_actions],
     ]
-    if kind == Kind.RUNBOOK:
-        pages += [
-            ("<slug:slug>/review/", documents.document_review, "review"),
-            ("<slug:slug>/routes/", routes.route_add, "route-add"),
-            ("<slug:slug>/routes/<id:route_id>/delete/", routes.route_delete, "route-delete"),
-        ]
     return [
-        path(f"{prefix}/{route}", view, view_kwargs, name=f"{kind}-{name}")
+        path(f"{spec.url_prefix}/{route}", view, view_kwargs, name=f"{spec.kind}-{name}")
         for route, view, name in pages
     ]
 
@@ -72,7 +72,5 @@ urlpatterns = [
     path("search/", search.search, name="search"),
     path("tags/", documents.tag_list, name="tag-list"),
     path("tags/<slug:slug>/", documents.tag_detail, name="tag-detail"),
-    *document_urls(Kind.RUNBOOK),
-    *document_urls(Kind.POSTMORTEM),
-    *document_urls(Kind.REPORT),
+    *[pattern for spec in KINDS for pattern in document_urls(spec)],
 ]

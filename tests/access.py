@@ -15,9 +15,10 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from runbooks import services
 from runbooks.choices import Kind, Status, Visibility
 from runbooks.models import Alert, AlertRoute, Document, Scope
+from runbooks.services import documents, routes, tokens
+from runbooks.services.base import SYSTEM
 
 # Patterns that show no document content at all.
 OPEN = {"login", "logout", "healthz", "readyz", "schema", "api-docs", "api-root"}
@@ -109,11 +110,11 @@ def make_secrets(provider_a, alice) -> dict:
     """Private documents of every shape the rules of DESIGN §3 protect."""
 
     def doc(kind, title, **kwargs):
-        return services.create_document(
+        return documents.create_document(
             kind=kind,
             title=title,
             body=f"## {title}\n\nSECRET-BODY {title}\n",
-            author=alice,
+            actor=alice,
             **kwargs,
         )
 
@@ -133,16 +134,18 @@ def make_secrets(provider_a, alice) -> dict:
         ),
         "community_draft": doc(Kind.RUNBOOK, "SECRET community draft", status=Status.DRAFT),
     }
-    services.publish(secrets["a_embargoed"], embargo_until=timezone.now() + timedelta(days=3))
+    documents.publish(
+        secrets["a_embargoed"], embargo_until=timezone.now() + timedelta(days=3), actor=SYSTEM
+    )
     secrets["a_alert"] = _received_alert(provider_a)
     for secret in list(secrets.values()):  # an alert route to every secret runbook
         if getattr(secret, "kind", None) == Kind.RUNBOOK:
-            services.save_route(
+            routes.save_route(
                 alertname=f"Alert{secret.slug}",
                 runbook=secret,
                 provider=secret.provider,
                 matchers=[{"label": "severity", "op": "!=", "value": "none"}],
-                author=alice,
+                actor=alice,
             )
     return secrets
 
@@ -165,8 +168,8 @@ def _received_alert(provider):
 
 def make_personal(alice) -> dict:
     """Things that belong to alice alone; nobody else may see or change them."""
-    token, _ = services.issue_token(
-        name="SECRET alice token", scopes=[Scope.READ, Scope.WRITE], user=alice
+    token, _ = tokens.issue_token(
+        name="SECRET alice token", scopes=[Scope.READ, Scope.WRITE], user=alice, actor=SYSTEM
     )
     return {"token": token}
 

@@ -10,9 +10,10 @@ import os
 import pytest
 from django.test import Client
 
-from runbooks import services
 from runbooks.choices import Kind
 from runbooks.models import Role
+from runbooks.services import documents, people
+from runbooks.services.base import SYSTEM
 
 PASSWORD = "persona-password-1"
 
@@ -51,17 +52,17 @@ def eager_celery(request):
 
 @pytest.fixture
 def provider_a(db):
-    return services.create_provider("provider-a", "Provider A", "https://a.example")[0]
+    return people.create_provider("provider-a", "Provider A", "https://a.example", actor=SYSTEM)[0]
 
 
 @pytest.fixture
 def provider_b(db):
-    return services.create_provider("provider-b", "Provider B")[0]
+    return people.create_provider("provider-b", "Provider B", actor=SYSTEM)[0]
 
 
 def _member(username, provider, role):
-    user = services.ensure_user(username, PASSWORD)
-    services.set_membership(provider, user, role)
+    user = people.ensure_user(username, PASSWORD, actor=SYSTEM)
+    people.set_membership(provider, user, role, actor=SYSTEM)
     return user
 
 
@@ -88,7 +89,7 @@ def erin(provider_a):
 
 @pytest.fixture
 def carol(db):
-    return services.ensure_user("carol", PASSWORD, is_staff=True)
+    return people.ensure_user("carol", PASSWORD, is_staff=True, actor=SYSTEM)
 
 
 @pytest.fixture
@@ -109,8 +110,8 @@ def make_runbook(db):
     """Create a runbook through the service, with sensible defaults."""
 
     def make(author, title="Ceph OSD down", body="## Meaning\n\nAn OSD stopped.\n", **kwargs):
-        return services.create_document(
-            kind=kwargs.pop("kind", Kind.RUNBOOK), title=title, body=body, author=author, **kwargs
+        return documents.create_document(
+            kind=kwargs.pop("kind", Kind.RUNBOOK), title=title, body=body, actor=author, **kwargs
         )
 
     return make

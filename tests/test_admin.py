@@ -5,7 +5,8 @@ from django.apps import apps
 from django.contrib import admin
 from django.urls import reverse
 
-from runbooks import services
+from runbooks.services import people
+from runbooks.services.base import SYSTEM
 
 
 def test_every_model_of_the_app_is_in_the_admin():
@@ -19,7 +20,9 @@ def test_every_model_of_the_app_is_in_the_admin():
 
 @pytest.mark.parametrize("model", list(apps.get_app_config("runbooks").get_models()))
 def test_each_admin_list_opens(client, db, model):
-    superuser = services.ensure_user("root", "root-password-1", is_staff=True, is_superuser=True)
+    superuser = people.ensure_user(
+        "root", "root-password-1", is_staff=True, is_superuser=True, actor=SYSTEM
+    )
     client.force_login(superuser)
     url = reverse(f"admin:runbooks_{model._meta.model_name}_changelist")
     assert client.get(url).status_code == 200

@@ -6,9 +6,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from runbooks import resolution, services
+from runbooks import resolution
 from runbooks.choices import Status, Visibility
 from runbooks.models import AlertRoute, Provider, RunbookMiss, Scope
+from runbooks.services import routes, tokens
+from runbooks.services.base import SYSTEM
 from tests.api import ApiClient, validate
 from tests.conftest import client_for
 
@@ -20,7 +22,7 @@ def community(alice, make_runbook):
 
 @pytest.fixture
 def route(alice, community):
-    return services.save_route(alertname="KubePodCrashLooping", runbook=community, author=alice)
+    return routes.save_route(alertname="KubePodCrashLooping", runbook=community, actor=alice)
 
 
 def _resolve(name, labels=None, provider=None, component=None):
@@ -31,13 +33,13 @@ def _resolve(name, labels=None, provider=None, component=None):
 def test_names_match_case_insensitively_and_odd_names_work(alice, make_runbook):
     runbook = make_runbook(alice, title="OSDs down")
     for name in ["10% OSDs down", "ceph.osd.down", "Überlast", "name with  spaces"]:
-        services.save_route(alertname=name, runbook=runbook, author=alice)
+        routes.save_route(alertname=name, runbook=runbook, actor=alice)
         assert _resolve(name.upper()) == runbook.slug
 
 
 def test_another_providers_routes_are_never_used(alice, bob, provider_a, provider_b, make_runbook):
     of_b = make_runbook(bob, title="B's own", provider=provider_b)
-    services.save_route(alertname="NodeDown", runbook=of_b, provider=provider_b, author=bob)
+    routes.save_route(alertname="NodeDown", runbook=of_b, provider=provider_b, actor=bob)
     assert _resolve("NodeDown", provider=provider_b) == of_b.slug
     assert _resolve("NodeDown", provider=provider_a) is None
     assert _resolve("NodeDown") is None
@@ -47,16 +49,18 @@ def test_a_scoped_route_wins_for_its_provider_only(
     alice, provider_a, community, route, make_runbook
 ):
     own = make_runbook(alice, title="A's crash loop runbook", provider=provider_a)
-    services.save_route(alertname="KubePodCrashLooping", runbook=own, provider=provider_a)
+    routes.save_route(
+        alertname="KubePodCrashLooping", runbook=own, provider=provider_a, actor=SYSTEM
+    )
     assert _resolve("KubePodCrashLooping", provider=provider_a) == own.slug
     assert _resolve("KubePodCrashLooping") == community.slug
 
 
 def test_invisible_runbooks_are_never_resolved(alice, provider_a, make_runbook):
     private = make_runbook(alice, provider=provider_a, visibility=Visibility.PROVIDER)
-    services.save_route(alertname="Secret", runbook=private, provider=provider_a)
+    routes.save_route(alertname="Secret", runbook=private, provider=provider_a, actor=SYSTEM)
     draft = make_runbook(alice, title="Draft", status=Status.DRAFT)
-    services.save_route(alertname="Drafty", runbook=draft)
+    routes.save_route(alertname="Drafty", runbook=draft, actor=SYSTEM)
     assert _resolve("Secret", provider=provider_a) == private.slug
     assert _resolve("Secret") is None
     assert _resolve("Drafty", provider=provider_a) is None
@@ -64,11 +68,12 @@ def test_invisible_runbooks_are_never_resolved(alice, provider_a, make_runbook):
 
 def test_matchers_and_absent_labels(alice, community, make_runbook):
     critical = make_runbook(alice, title="Critical crash loop")
-    services.save_route(alertname="KubePodCrashLooping", runbook=community)
-    services.save_route(
+    routes.save_route(alertname="KubePodCrashLooping", runbook=community, actor=SYSTEM)
+    routes.save_route(
         alertname="KubePodCrashLooping",
         runbook=critical,
         matchers=[{"label": "severity", "op": "=", "value": "critical"}],
+        actor=SYSTEM,
     )
     assert _resolve("KubePodCrashLooping", {"severity": "critical"}) == critical.slug
     assert _resolve("KubePodCrashLooping", {"severity": "warning"}) == community.slug
@@ -81,7 +86,7 @@ def test_resolution_costs_one_query_whatever_the_number_of_routes(alice, communi
             resolution.resolve("KubePodCrashLooping", {"severity": "x"}, None)
         return len(captured)
 
-    services.save_route(alertname="KubePodCrashLooping", runbook=community)
+    routes.save_route(alertname="KubePodCrashLooping", runbook=community, actor=SYSTEM)
     few = queries()
     AlertRoute.objects.bulk_create(
         AlertRoute(alertname=f"Other{i}", alertname_key=f"other{i}", runbook=community)
@@ -107,7 +112,7 @@ def test_bad_routes_are_refused_at_save(alice, provider_b, community, make_runbo
     if arguments.get("provider") == "b":
         arguments.update(provider=provider_b, runbook=of_a)
     with pytest.raises(ValidationError) as error:
-        services.save_route(**arguments)
+        routes.save_route(**arguments, actor=SYSTEM)
     assert field in error.value.message_dict
     assert not AlertRoute.objects.exists()
 
@@ -152,9 +157,9 @@ def test_the_redirect_carries_the_alert_and_the_page_shows_it(route, community):
 
 def test_names_with_a_slash_percent_and_unicode(alice, make_runbook):
     runbook = make_runbook(alice, title="Ceph")
-    services.save_route(alertname="10% OSDs down", runbook=runbook)
-    services.save_route(alertname="ceph/osd down", runbook=runbook)
-    services.save_route(alertname="Überlast", runbook=runbook)
+    routes.save_route(alertname="10% OSDs down", runbook=runbook, actor=SYSTEM)
+    routes.save_route(alertname="ceph/osd down", runbook=runbook, actor=SYSTEM)
+    routes.save_route(alertname="Überlast", runbook=runbook, actor=SYSTEM)
     client = client_for(None)
     assert client.get("/r/10%25%20OSDs%20down").status_code == 302
     assert client.get("/r/?alertname=ceph%2Fosd%20down").status_code == 302
@@ -179,7 +184,7 @@ def test_the_provider_comes_from_the_parameter_else_the_only_membership(
     alice, bob, provider_a, provider_b, make_runbook
 ):
     own = make_runbook(alice, title="A's", provider=provider_a)
-    services.save_route(alertname="Disk", runbook=own, provider=provider_a)
+    routes.save_route(alertname="Disk", runbook=own, provider=provider_a, actor=SYSTEM)
     assert client_for(alice).get("/r/Disk").status_code == 302  # alice's only membership
     assert client_for(bob).get("/r/Disk").status_code == 404  # bob's is B
     assert client_for(bob).get("/r/Disk?provider=provider-a").status_code == 302  # public
@@ -192,7 +197,7 @@ def test_an_anonymous_caller_is_sent_to_sign_in_for_a_private_runbook(
     alice, provider_a, make_runbook
 ):
     private = make_runbook(alice, provider=provider_a, visibility=Visibility.PROVIDER)
-    services.save_route(alertname="Private", runbook=private, provider=provider_a)
+    routes.save_route(alertname="Private", runbook=private, provider=provider_a, actor=SYSTEM)
     response = client_for(None).get("/r/Private?provider=provider-a")
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/?next=")
     assert private.slug not in response["Location"]
@@ -224,8 +229,10 @@ def test_resolve_uses_the_tokens_provider_and_hides_what_the_caller_may_not_see(
     alice, provider_a, make_runbook
 ):
     private = make_runbook(alice, provider=provider_a, visibility=Visibility.PROVIDER)
-    services.save_route(alertname="Private", runbook=private, provider=provider_a)
-    token = services.issue_token(name="t", scopes=[Scope.READ], user=alice, provider=provider_a)[1]
+    routes.save_route(alertname="Private", runbook=private, provider=provider_a, actor=SYSTEM)
+    token = tokens.issue_token(
+        name="t", scopes=[Scope.READ], user=alice, provider=provider_a, actor=SYSTEM
+    )[1]
     assert ApiClient(token=token).get("/api/v1/resolve/?alertname=Private").status_code == 200
     anonymous = ApiClient().get("/api/v1/resolve/?alertname=Private&provider=provider-a")
     assert anonymous.status_code == 401 and anonymous["WWW-Authenticate"].startswith("Bearer")
@@ -234,10 +241,14 @@ def test_resolve_uses_the_tokens_provider_and_hides_what_the_caller_may_not_see(
 def test_alert_routes_api(alice, bob, provider_a, provider_b, community, make_runbook):
     of_a = make_runbook(alice, title="Of A", provider=provider_a)
     alice_api = ApiClient(
-        token=services.issue_token(name="t", scopes=[Scope.READ, Scope.WRITE], user=alice)[1]
+        token=tokens.issue_token(
+            name="t", scopes=[Scope.READ, Scope.WRITE], user=alice, actor=SYSTEM
+        )[1]
     )
     bob_api = ApiClient(
-        token=services.issue_token(name="t", scopes=[Scope.READ, Scope.WRITE], user=bob)[1]
+        token=tokens.issue_token(
+            name="t", scopes=[Scope.READ, Scope.WRITE], user=bob, actor=SYSTEM
+        )[1]
     )
     created = validate(
         alice_api.post(

@@ -8,9 +8,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from runbooks import charts, services
+from runbooks import charts
 from runbooks.choices import Visibility
 from runbooks.models import Alert, AlertEvent, InboxEntry, RunbookMiss
+from runbooks.services import routes
+from runbooks.services.base import SYSTEM
 from runbooks.views.alerts import web_url
 from tests.conftest import client_for
 
@@ -251,10 +253,10 @@ def test_the_detail_page_costs_the_same_with_a_long_timeline(alice, provider_a):
 
 @pytest.fixture
 def misses(provider_a, provider_b):
-    services.record_miss("RabbitMQQueueGrowing", provider_a, times=3)
-    services.record_miss("RabbitMQQueueGrowing", provider_b, times=2)
-    services.record_miss("rabbitmqqueuegrowing", None, times=1)  # a /r/ miss, no provider
-    services.record_miss("NTPClockSkew", provider_b, times=1)
+    routes.record_miss("RabbitMQQueueGrowing", provider_a, times=3)
+    routes.record_miss("RabbitMQQueueGrowing", provider_b, times=2)
+    routes.record_miss("rabbitmqqueuegrowing", None, times=1)  # a /r/ miss, no provider
+    routes.record_miss("NTPClockSkew", provider_b, times=1)
 
 
 def _numbers(page: str, name: str) -> list[str]:
@@ -280,12 +282,14 @@ def test_a_name_leaves_the_list_where_a_route_now_applies(
     alice, bob, provider_a, misses, make_runbook
 ):
     scoped = make_runbook(alice, title="RabbitMQ queues", provider=provider_a)
-    services.save_route(alertname="RabbitMQQueueGrowing", runbook=scoped, provider=provider_a)
+    routes.save_route(
+        alertname="RabbitMQQueueGrowing", runbook=scoped, provider=provider_a, actor=SYSTEM
+    )
     _, page = _page(bob, "/alerts/missing/")
     assert _numbers(page, "RabbitMQQueueGrowing") == ["3", "1"]  # B's 2 + 1 from /r/, at B
 
     community = make_runbook(alice, title="RabbitMQ queues for all")
-    services.save_route(alertname="rabbitmqqueuegrowing", runbook=community)
+    routes.save_route(alertname="rabbitmqqueuegrowing", runbook=community, actor=SYSTEM)
     _, page = _page(bob, "/alerts/missing/")
     assert "RabbitMQQueueGrowing" not in page and "<code>NTPClockSkew</code>" in page
 
@@ -307,10 +311,10 @@ def test_staff_see_failed_bodies_without_their_content(alice, carol, provider_a)
 
 
 def test_the_missing_list_costs_the_same_with_more_names(alice, provider_a, provider_b):
-    services.record_miss("OneAlert", provider_a)
+    routes.record_miss("OneAlert", provider_a)
     few = _queries(alice, "/alerts/missing/")
     for n in range(60):
-        services.record_miss(f"Alert{n}", provider_a if n % 2 else provider_b, times=n + 1)
+        routes.record_miss(f"Alert{n}", provider_a if n % 2 else provider_b, times=n + 1)
     assert _queries(alice, "/alerts/missing/") == few
 
 

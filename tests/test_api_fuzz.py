@@ -18,9 +18,10 @@ from schemathesis.checks import (
 )
 
 from openops.wsgi import application
-from runbooks import services
 from runbooks.choices import Kind, Visibility
 from runbooks.models import Scope
+from runbooks.services import documents, tokens
+from runbooks.services.base import SYSTEM
 
 CHECKS = [
     not_a_server_error,
@@ -53,19 +54,21 @@ def editor_token(alice, bob, provider_a, provider_b):
         ("Community runbook", None, Visibility.PUBLIC),
     ]:
         author = bob if provider == provider_b else alice
-        services.create_document(
+        documents.create_document(
             kind=Kind.RUNBOOK,
             title=title,
             body="## Meaning\n\nx\n",
-            author=author,
+            actor=author,
             provider=provider,
             visibility=visibility,
             tags=["ceph"],
         )
-    services.create_document(
-        kind=Kind.POSTMORTEM, title="Outage", body="x", author=alice, provider=provider_a
+    documents.create_document(
+        kind=Kind.POSTMORTEM, title="Outage", body="x", actor=alice, provider=provider_a
     )
-    return services.issue_token(name="fuzz", scopes=[Scope.READ, Scope.WRITE], user=alice)[1]
+    return tokens.issue_token(
+        name="fuzz", scopes=[Scope.READ, Scope.WRITE], user=alice, actor=SYSTEM
+    )[1]
 
 
 schema = schemathesis.pytest.from_fixture("api_schema")

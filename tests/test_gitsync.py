@@ -6,9 +6,10 @@ from pathlib import Path, PurePosixPath
 import pytest
 from django.core.management import CommandError, call_command
 
-from runbooks import gitsync, services
+from runbooks import gitsync
 from runbooks.choices import Kind, Status, Visibility
-from runbooks.models import AlertRoute, Document, Revision
+from runbooks.models import AlertRoute, Document, Revision, Runbook
+from runbooks.services import documents
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "prometheus-operator-runbooks"
 CORPUS_RUNBOOKS = CORPUS / "content" / "runbooks"
@@ -36,7 +37,7 @@ def corpus_files() -> list[Path]:
 
 
 def runbooks():
-    return Document.objects.filter(kind=Kind.RUNBOOK)
+    return Runbook.objects.all()
 
 
 def imported(component: str, name: str, provider=None) -> Document:
@@ -275,11 +276,11 @@ def test_without_front_matter_title_or_h1_the_file_name_is_the_title(db, tmp_pat
 
 
 def test_a_runbook_made_in_the_pages_is_exported_by_slug_and_found_again(alice, tmp_path):
-    made = services.create_document(
+    made = documents.create_document(
         kind=Kind.RUNBOOK,
         title="Ceph OSD down",
         body="# Ceph OSD down\n",
-        author=alice,
+        actor=alice,
         component="ceph",
     )
     run("export_runbooks", tmp_path)

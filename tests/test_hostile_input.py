@@ -14,9 +14,10 @@ import pytest
 from django.apps import apps
 from django.test import Client
 
-from runbooks import services
 from runbooks.choices import Kind
 from runbooks.models import Scope
+from runbooks.services import documents, tokens
+from runbooks.services.base import SYSTEM
 from tests.api import ApiClient
 from tests.conftest import client_for
 
@@ -189,15 +190,17 @@ def _snapshot() -> dict:
 def world(alice, erin, provider_a, make_runbook, settings):
     settings.OPENOPS_MARKDOWN_TIMEOUT = 0.3  # refuse pathological Markdown quickly here
     runbook = make_runbook(alice, title="Disk full", provider=provider_a)
-    services.add_revision(runbook, title="Disk full", body="v2", author=alice, base_revision=1)
+    documents.add_revision(runbook, title="Disk full", body="v2", actor=alice, base_revision=1)
     draft = make_runbook(alice, title="Draft", kind=Kind.POSTMORTEM, provider=provider_a)
-    tokens = {
-        "alice": services.issue_token(name="rw", scopes=[Scope.READ, Scope.WRITE], user=alice)[1],
-        "alerts": services.issue_token(name="am", scopes=[Scope.ALERTS_WRITE], provider=provider_a)[
-            1
-        ],
+    secrets = {
+        "alice": tokens.issue_token(
+            name="rw", scopes=[Scope.READ, Scope.WRITE], user=alice, actor=SYSTEM
+        )[1],
+        "alerts": tokens.issue_token(
+            name="am", scopes=[Scope.ALERTS_WRITE], provider=provider_a, actor=SYSTEM
+        )[1],
     }
-    return {"slug": runbook.slug, "draft": draft.slug, "tokens": tokens}
+    return {"slug": runbook.slug, "draft": draft.slug, "tokens": secrets}
 
 
 def _send(world, receiver: Receiver, body) -> tuple[int, dict]:

@@ -6,9 +6,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 
-from runbooks import services
 from runbooks.choices import Kind, Status, Visibility
 from runbooks.models import Document, Revision
+from runbooks.services import documents
+from runbooks.services.base import SYSTEM, EditConflict
 
 
 def test_defaults_differ_by_kind(alice, make_runbook):
@@ -36,8 +37,8 @@ def test_an_explicit_slug_that_is_taken_is_refused(alice, make_runbook):
 
 def test_revisions_are_numbered_and_keep_every_word(alice, bob, make_runbook):
     document = make_runbook(alice, body="one")
-    services.add_revision(document, title="Ceph OSD down", body="two", author=bob, base_revision=1)
-    services.add_revision(document, title="OSD down", body="three", author=alice, base_revision=2)
+    documents.add_revision(document, title="Ceph OSD down", body="two", actor=bob, base_revision=1)
+    documents.add_revision(document, title="OSD down", body="three", actor=alice, base_revision=2)
     revisions = list(document.revisions.order_by("number").values_list("number", "parent", "body"))
     assert revisions == [(1, None, "one"), (2, 1, "two"), (3, 2, "three")]
     document.refresh_from_db()
@@ -47,34 +48,40 @@ def test_revisions_are_numbered_and_keep_every_word(alice, bob, make_runbook):
 
 def test_an_edit_that_changes_nothing_adds_no_revision(alice, make_runbook):
     document = make_runbook(alice, body="same\n")
-    result = services.add_revision(
-        document, title=document.title, body="same\r\n", author=alice, base_revision=1
+    result = documents.add_revision(
+        document, title=document.title, body="same\r\n", actor=alice, base_revision=1
     )
     assert result is None and document.revisions.count() == 1
 
 
 def test_a_stale_base_revision_is_refused_and_nothing_is_written(alice, bob, make_runbook):
     document = make_runbook(alice, body="one")
-    services.add_revision(document, title="t", body="bob's", author=bob, base_revision=1)
-    with pytest.raises(services.EditConflict) as conflict:
-        services.add_revision(document, title="t", body="alice's", author=alice, base_revision=1)
+    documents.add_revision(document, title="t", body="bob's", actor=bob, base_revision=1)
+    with pytest.raises(EditConflict) as conflict:
+        documents.add_revision(document, title="t", body="alice's", actor=alice, base_revision=1)
     assert conflict.value.current.number == 2
     assert list(document.revisions.values_list("body", flat=True)) == ["bob's", "one"]
 
 
 def test_restore_adds_a_revision_with_the_old_content(alice, make_runbook):
     document = make_runbook(alice, title="First", body="one")
-    services.add_revision(document, title="Second", body="two", author=alice, base_revision=1)
-    restored = services.restore_revision(document, 1, author=alice, base_revision=2)
+    documents.add_revision(document, title="Second", body="two", actor=alice, base_revision=1)
+    restored = documents.restore_revision(document, 1, actor=alice, base_revision=2)
     assert (restored.number, restored.title, restored.body) == (3, "First", "one")
     assert restored.message == "Restored revision 1"
     assert document.revisions.count() == 3
+    # The new revision holds the restored revision's text, and the document shows it.
+    first = document.revisions.get(number=1)
+    assert (restored.title, restored.body) == (first.title, first.body)
+    document.refresh_from_db()
+    assert document.current_revision.number == 3
+    assert (document.title, document.current_revision.body) == (first.title, first.body)
 
 
 def test_restore_refuses_a_missing_revision(alice, make_runbook):
     document = make_runbook(alice)
     with pytest.raises(ValidationError, match="Revision 9 does not exist"):
-        services.restore_revision(document, 9, author=alice, base_revision=1)
+        documents.restore_revision(document, 9, actor=alice, base_revision=1)
 
 
 def test_the_database_refuses_a_second_revision_with_the_same_number(alice, make_runbook):
@@ -97,10 +104,10 @@ def test_bad_input_is_refused_without_half_writing(alice, make_runbook, changes,
     document = make_runbook(alice)
     arguments = {"title": "ok", "body": "ok", **changes}
     with pytest.raises(ValidationError) as error:
-        services.add_revision(document, author=alice, base_revision=1, **arguments)
+        documents.add_revision(document, actor=alice, base_revision=1, **arguments)
     assert field in error.value.message_dict
     with pytest.raises(ValidationError):
-        services.create_document(kind=Kind.RUNBOOK, author=alice, **arguments)
+        documents.create_document(kind=Kind.RUNBOOK, actor=alice, **arguments)
     assert Document.objects.count() == 1 and Revision.objects.count() == 1
 
 
@@ -132,9 +139,9 @@ def test_two_concurrent_edits_from_the_same_base_exactly_one_wins(alice, bob, ma
     def edit(author, text):
         barrier.wait()
         try:
-            services.add_revision(document, title="t", body=text, author=author, base_revision=1)
+            documents.add_revision(document, title="t", body=text, actor=author, base_revision=1)
             outcomes.append("won")
-        except services.EditConflict:
+        except EditConflict:
             outcomes.append("conflict")
         finally:
             connection.close()
@@ -154,6 +161,6 @@ def test_a_community_document_cannot_be_private_to_a_provider(alice, make_runboo
     assert "visibility" in error.value.message_dict
     document = make_runbook(alice)
     with pytest.raises(ValidationError):
-        services.publish(document, visibility=Visibility.PROVIDER)
+        documents.publish(document, visibility=Visibility.PROVIDER, actor=SYSTEM)
     document.refresh_from_db()
     assert document.visibility == Visibility.PUBLIC

@@ -3,9 +3,10 @@
 import pytest
 from django.contrib.auth import get_user_model
 
-from runbooks import services
 from runbooks.choices import Visibility
-from runbooks.models import Document, Revision
+from runbooks.models import Document, Revision, Runbook
+from runbooks.services import documents
+from runbooks.services import runbooks as runbook_services
 from tests.conftest import client_for
 
 BODY = "Intro.\n\n## Diagnosis\n\n```bash\nceph osd tree\n```\n\n## Mitigation\n\nRestart it.\n"
@@ -47,7 +48,7 @@ def test_a_stale_runbook_says_so(runbook, alice):
 
     from django.utils import timezone
 
-    services.mark_reviewed(runbook, reviewer=alice, when=timezone.now() - timedelta(days=200))
+    runbook_services.mark_reviewed(runbook, actor=alice, when=timezone.now() - timedelta(days=200))
     page = client_for(None).get(f"/runbooks/{runbook.slug}/").content.decode()
     assert "Last reviewed 200 days ago — review overdue" in page
 
@@ -69,7 +70,7 @@ def test_an_editor_creates_a_runbook_from_the_form(alice, provider_a):
             "body": "## Meaning\n\nA compute service stopped.",
         },
     )
-    document = Document.objects.get(slug="nova-compute-down")
+    document = Runbook.objects.get(slug="nova-compute-down")
     assert response.status_code == 302 and response["Location"] == "/runbooks/nova-compute-down/"
     assert document.provider == provider_a and document.component == "nova"
     assert document.review_interval_days == 90 and document.tags.count() == 2
@@ -118,8 +119,8 @@ def test_save_adds_a_revision_and_preview_does_not(alice, runbook):
 
 
 def test_a_stale_edit_shows_the_conflict_and_keeps_the_users_text(alice, bob, runbook, carol):
-    services.add_revision(
-        runbook, title="OSD down", body="their fix", author=alice, base_revision=1
+    documents.add_revision(
+        runbook, title="OSD down", body="their fix", actor=alice, base_revision=1
     )
     response = _edit(client_for(alice), runbook, body="my careful words", base_revision=1)
     page = response.content.decode()
@@ -148,8 +149,8 @@ def test_bad_input_is_a_form_error_and_writes_nothing(alice, runbook, changes, m
 
 
 def test_history_revision_and_diff_pages(alice, runbook):
-    services.add_revision(
-        runbook, title="OSD down", body=BODY + "\nNew line.\n", author=alice, base_revision=1
+    documents.add_revision(
+        runbook, title="OSD down", body=BODY + "\nNew line.\n", actor=alice, base_revision=1
     )
     client = client_for(alice)
     history = client.get(f"/runbooks/{runbook.slug}/history/").content.decode()
@@ -171,12 +172,12 @@ def test_history_revision_and_diff_pages(alice, runbook):
     ],
 )
 def test_odd_revision_numbers_get_a_clear_answer(alice, runbook, url, status):
-    services.add_revision(runbook, title="OSD down", body="2", author=alice, base_revision=1)
+    documents.add_revision(runbook, title="OSD down", body="2", actor=alice, base_revision=1)
     assert client_for(alice).get(f"/runbooks/{runbook.slug}/{url}").status_code == status
 
 
 def test_restore_from_the_page(alice, runbook):
-    services.add_revision(runbook, title="OSD down", body="bad edit", author=alice, base_revision=1)
+    documents.add_revision(runbook, title="OSD down", body="bad edit", actor=alice, base_revision=1)
     client = client_for(alice)
     response = client.post(f"/runbooks/{runbook.slug}/revisions/1/restore/", {"base_revision": 2})
     assert response.status_code == 302
@@ -190,7 +191,7 @@ def test_mark_reviewed(alice, dave, runbook):
 
     from django.utils import timezone
 
-    services.mark_reviewed(runbook, reviewer=alice, when=timezone.now() - timedelta(days=365))
+    runbook_services.mark_reviewed(runbook, actor=alice, when=timezone.now() - timedelta(days=365))
     assert client_for(dave).post(f"/runbooks/{runbook.slug}/review/").status_code == 403
     assert client_for(alice).post(f"/runbooks/{runbook.slug}/review/").status_code == 302
     runbook.refresh_from_db()
@@ -257,8 +258,8 @@ def test_the_read_page_costs_the_same_with_more_runbooks_and_revisions(
 
     author = get_user_model().objects.get(username="alice")
     for n in range(2, 51):
-        services.add_revision(
-            target, title="Target", body=f"r{n}", author=author, base_revision=n - 1
+        documents.add_revision(
+            target, title="Target", body=f"r{n}", actor=author, base_revision=n - 1
         )
     others = [
         Document(kind="runbook", slug=f"bulk-{i}", title=f"Bulk {i}", creator=author)

@@ -6,8 +6,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.forms.models import model_to_dict
 
-from runbooks import services
 from runbooks.models import Scope, Token, hash_token
+from runbooks.services import tokens
+from runbooks.services.base import SYSTEM
 from tests.conftest import client_for
 
 URL = "/account/tokens/"
@@ -62,8 +63,10 @@ def test_the_command_refuses_bad_names_and_creates_nothing(alice, args, message)
 
 
 def test_the_page_lists_only_the_users_own_tokens(alice, bob, provider_a):
-    services.issue_token(name="alice-ci", scopes=[Scope.READ], user=alice, provider=provider_a)
-    services.issue_token(name="bob-ci", scopes=[Scope.READ], user=bob)
+    tokens.issue_token(
+        name="alice-ci", scopes=[Scope.READ], user=alice, provider=provider_a, actor=SYSTEM
+    )
+    tokens.issue_token(name="bob-ci", scopes=[Scope.READ], user=bob, actor=SYSTEM)
     body = client_for(alice).get(URL).content.decode()
     assert "alice-ci" in body and "Provider A" in body
     assert "bob-ci" not in body
@@ -123,7 +126,7 @@ def test_only_the_users_own_providers_may_be_chosen(alice, provider_b):
 
 
 def test_revoking_sets_revoked_at_and_shows_a_message(alice):
-    token, _ = services.issue_token(name="old", scopes=[Scope.READ], user=alice)
+    token, _ = tokens.issue_token(name="old", scopes=[Scope.READ], user=alice, actor=SYSTEM)
     response = client_for(alice).post(f"{URL}{token.pk}/revoke/", follow=True)
     assert response.redirect_chain[-1][0] == URL
     token.refresh_from_db()
@@ -132,14 +135,14 @@ def test_revoking_sets_revoked_at_and_shows_a_message(alice):
 
 
 def test_revoke_answers_post_only(alice):
-    token, _ = services.issue_token(name="old", scopes=[Scope.READ], user=alice)
+    token, _ = tokens.issue_token(name="old", scopes=[Scope.READ], user=alice, actor=SYSTEM)
     assert client_for(alice).get(f"{URL}{token.pk}/revoke/").status_code == 405
     token.refresh_from_db()
     assert token.is_active
 
 
 def test_bob_cannot_revoke_alices_token(alice, bob):
-    token, _ = services.issue_token(name="alice-ci", scopes=[Scope.READ], user=alice)
+    token, _ = tokens.issue_token(name="alice-ci", scopes=[Scope.READ], user=alice, actor=SYSTEM)
     assert client_for(bob).post(f"{URL}{token.pk}/revoke/").status_code == 404
     token.refresh_from_db()
     assert token.is_active

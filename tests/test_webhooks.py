@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
-from runbooks import intake, services
+from runbooks import tasks
 from runbooks.models import Alert, AlertEvent, InboxEntry, RunbookMiss, Scope
+from runbooks.services import intake, routes, tokens
+from runbooks.services.base import SYSTEM
 from tests.api import ApiClient, validate
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
@@ -35,13 +37,15 @@ def resolved():
 
 @pytest.fixture
 def token(provider_a):
-    return services.issue_token(name="am", scopes=[Scope.ALERTS_WRITE], provider=provider_a)[1]
+    return tokens.issue_token(
+        name="am", scopes=[Scope.ALERTS_WRITE], provider=provider_a, actor=SYSTEM
+    )[1]
 
 
 @pytest.fixture
 def crashloop_runbook(alice, make_runbook):
     runbook = make_runbook(alice, title="Pod crash looping")
-    services.save_route(alertname="KubePodCrashLooping", runbook=runbook)
+    routes.save_route(alertname="KubePodCrashLooping", runbook=runbook, actor=SYSTEM)
     return runbook
 
 
@@ -216,7 +220,9 @@ def test_bodies_that_can_never_be_valid_get_400_and_nothing_is_stored(post, toke
 
 
 def test_tokens_are_checked_first(post, token, firing, alice, provider_a):
-    read = services.issue_token(name="r", scopes=[Scope.READ], user=alice, provider=provider_a)[1]
+    read = tokens.issue_token(
+        name="r", scopes=[Scope.READ], user=alice, provider=provider_a, actor=SYSTEM
+    )[1]
     oversized = b"x" * (10 * 1024 * 1024 + 1)
     missing = post(oversized, None)
     assert missing.status_code == 401 and missing["WWW-Authenticate"].startswith("Bearer")
@@ -227,10 +233,10 @@ def test_tokens_are_checked_first(post, token, firing, alice, provider_a):
 
 
 def test_a_revoked_token_is_refused(post, provider_a, firing):
-    token, secret = services.issue_token(
-        name="am", scopes=[Scope.ALERTS_WRITE], provider=provider_a
+    token, secret = tokens.issue_token(
+        name="am", scopes=[Scope.ALERTS_WRITE], provider=provider_a, actor=SYSTEM
     )
-    services.revoke_token(token)
+    tokens.revoke_token(token, actor=SYSTEM)
     assert post(firing, secret).status_code == 401
 
 
@@ -249,7 +255,7 @@ def test_the_rate_limit_answers_503_with_retry_after(post, token, firing, settin
 def test_a_poison_body_is_marked_failed_after_a_few_attempts_and_kept(provider_a):
     entry = InboxEntry.objects.create(provider=provider_a, source="alertmanager", body=b"{")
     for _ in range(intake.MAX_ATTEMPTS + 2):  # the sweep keeps trying, then stops
-        intake.sweep(older_than=timedelta(0))
+        tasks.sweep(older_than=timedelta(0))
     entry.refresh_from_db()
     assert entry.attempts == intake.MAX_ATTEMPTS and entry.failed_at
     assert entry.error.startswith("PayloadError: The body is not JSON")
@@ -264,7 +270,9 @@ def test_received_alerts_are_visible_to_members_and_staff(
     alert = Alert.objects.get()
 
     def client(user):
-        return ApiClient(token=services.issue_token(name="t", scopes=[Scope.READ], user=user)[1])
+        return ApiClient(
+            token=tokens.issue_token(name="t", scopes=[Scope.READ], user=user, actor=SYSTEM)[1]
+        )
 
     for user, expected in [(alice, 200), (dave, 200), (carol, 200), (bob, 404)]:
         response = validate(client(user).get(f"/api/v1/alerts/{alert.pk}/"))
@@ -317,13 +325,15 @@ def test_staff_see_every_alert_but_not_the_slug_of_a_private_runbook(
     private = make_runbook(
         alice, title="Private crash loop", provider=provider_a, visibility=Visibility.PROVIDER
     )
-    services.save_route(alertname="KubePodCrashLooping", runbook=private, provider=provider_a)
+    routes.save_route(
+        alertname="KubePodCrashLooping", runbook=private, provider=provider_a, actor=SYSTEM
+    )
     post(firing, token)
     alert = Alert.objects.get()
     assert alert.runbook == private
 
     def read(user):
-        secret = services.issue_token(name="t", scopes=[Scope.READ], user=user)[1]
+        secret = tokens.issue_token(name="t", scopes=[Scope.READ], user=user, actor=SYSTEM)[1]
         return validate(ApiClient(token=secret).get(f"/api/v1/alerts/{alert.pk}/")).json()
 
     assert read(alice)["runbook"] == private.slug

@@ -22,8 +22,10 @@ from django.test import Client
 from kombu import pools as kombu_pools
 
 from openops.celery import app
-from runbooks import intake, services
+from runbooks import tasks
 from runbooks.models import Alert, AlertEvent, InboxEntry, Scope
+from runbooks.services import routes, tokens
+from runbooks.services.base import SYSTEM
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 ROOT = Path(__file__).resolve().parent.parent
@@ -107,7 +109,9 @@ def _wait(condition, seconds: float, message: str) -> None:
 
 @pytest.fixture
 def token(provider_a):
-    return services.issue_token(name="am", scopes=[Scope.ALERTS_WRITE], provider=provider_a)[1]
+    return tokens.issue_token(
+        name="am", scopes=[Scope.ALERTS_WRITE], provider=provider_a, actor=SYSTEM
+    )[1]
 
 
 def _body(n_alerts: int, tag: str) -> dict:
@@ -141,7 +145,7 @@ def _all_processed() -> bool:
 
 def test_a_real_worker_processes_and_links_alerts(start_worker, token, alice, make_runbook):
     runbook = make_runbook(alice, title="Crash loop")
-    services.save_route(alertname="KubePodCrashLooping", runbook=runbook)
+    routes.save_route(alertname="KubePodCrashLooping", runbook=runbook, actor=SYSTEM)
     start_worker()
     response = _post(_body(3, "w"), token)
     assert response.status_code == 202
@@ -171,7 +175,7 @@ def test_with_the_broker_down_the_webhook_answers_at_once_and_the_sweep_links_it
     assert elapsed < 20, f"the webhook hung for {elapsed:.1f} s"  # a hang guard, not a benchmark
     assert InboxEntry.objects.get().processed_at is None
     start_worker()
-    assert intake.sweep(older_than=timedelta(0)) == 1
+    assert tasks.sweep(older_than=timedelta(0)) == 1
     _wait(_all_processed, 60, "the sweep's task was not processed")
     assert Alert.objects.count() == 2
 
@@ -191,7 +195,7 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_doubles_nothing(start_worke
     done_before = InboxEntry.objects.filter(processed_at__isnull=False).count()
     assert done_before < bodies, "the worker finished before it could be killed; grow the batch"
     start_worker()
-    intake.sweep(older_than=timedelta(0))  # the killed worker's message is not redelivered yet
+    tasks.sweep(older_than=timedelta(0))  # the killed worker's message is not redelivered yet
     _wait(_all_processed, 120, "not every body was processed after the restart")
     assert Alert.objects.count() == bodies * per_body
     assert set(Alert.objects.values_list("notifications", flat=True)) == {1}

@@ -4,8 +4,8 @@ from django.contrib.auth.models import AnonymousUser
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.exceptions import AuthenticationFailed
 
-from runbooks import services
 from runbooks.models import Token, hash_token
+from runbooks.services.tokens import touch_token
 
 
 class BearerTokenAuthentication(BaseAuthentication):
@@ -31,7 +31,7 @@ class BearerTokenAuthentication(BaseAuthentication):
         )
         if token is None or (token.user is not None and not token.user.is_active):
             raise AuthenticationFailed("The token is not valid or was revoked.")
-        services.touch_token(token)
+        touch_token(token)
         return (token.user or AnonymousUser(), token)
 
     def authenticate_header(self, request) -> str:

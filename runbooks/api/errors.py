@@ -12,7 +12,7 @@ from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from runbooks import inputs
-from runbooks.services import EditConflict
+from runbooks.services.base import EditConflict
 
 API_PREFIX = "/api/"
 

@@ -3,7 +3,19 @@ and the rule that writing needs someone signed in."""
 
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
+from runbooks import access
 from runbooks.models import Scope, Token
+from runbooks.visibility import can_manage_route
+
+# What each API action does to a document, in the terms of `runbooks.access` (the pages use
+# the same names); anything not listed only reads it.
+DOCUMENT_ACTIONS = {
+    "partial_update": access.EDIT,
+    "restore": access.EDIT,
+    "review": access.EDIT,
+    "publish": access.PUBLISH,
+    "destroy": access.DELETE,
+}
 
 
 def token_of(request) -> Token | None:
@@ -30,4 +42,28 @@ class SignedInToWrite(BasePermission):
     def has_permission(self, request, view) -> bool:
         return request.method in SAFE_METHODS or bool(
             request.user and request.user.is_authenticated
+        )
+
+
+class DocumentActions(BasePermission):
+    """The document rules of `runbooks.access`, by viewset action (403 with the reason)."""
+
+    def has_object_permission(self, request, view, obj) -> bool:
+        action = DOCUMENT_ACTIONS.get(view.action, access.VIEW)
+        if access.allows(request.user, action, obj):
+            return True
+        self.message = access.RULES[action][1]
+        return False
+
+
+class RouteActions(BasePermission):
+    """Changing or deleting a route is for those who manage its scope (DESIGN §3)."""
+
+    message = (
+        "Routes scoped to a provider are its editors'; community routes lead to community runbooks."
+    )
+
+    def has_object_permission(self, request, view, obj) -> bool:
+        return request.method in SAFE_METHODS or can_manage_route(
+            request.user, obj.provider, obj.runbook
         )

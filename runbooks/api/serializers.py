@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from runbooks.choices import Status, Visibility
-from runbooks.models import Document, Provider, Revision, Tag
+from runbooks.models import Alert, AlertRoute, Document, Provider, Revision, Runbook, Tag
 
 MAX_TAGS = 20
 MAX_NUMBER = 2**31 - 1  # revision numbers and the like: what the columns hold
@@ -52,20 +52,6 @@ class DocumentSerializer(serializers.ModelSerializer):
         return absolute(document.get_absolute_url())
 
 
-class RunbookSerializer(DocumentSerializer):
-    stale = serializers.BooleanField(read_only=True)
-
-    class Meta(DocumentSerializer.Meta):
-        fields = [
-            *DocumentSerializer.Meta.fields,
-            "component",
-            "reviewed_at",
-            "review_interval_days",
-            "stale",
-        ]
-        read_only_fields = fields
-
-
 class TagListField(serializers.ListField):
     child = serializers.CharField(max_length=50)
     max_length = MAX_TAGS
@@ -88,11 +74,6 @@ class DocumentWriteSerializer(serializers.Serializer):
     visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
     tags = TagListField(required=False)
     message = serializers.CharField(max_length=300, required=False, allow_blank=True)
-
-
-class RunbookWriteSerializer(DocumentWriteSerializer):
-    component = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    review_interval_days = serializers.IntegerField(min_value=1, max_value=3650, required=False)
 
 
 class DocumentPatchSerializer(serializers.Serializer):
@@ -120,9 +101,22 @@ class DocumentPatchSerializer(serializers.Serializer):
         return attrs
 
 
-class RunbookPatchSerializer(DocumentPatchSerializer):
-    component = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    review_interval_days = serializers.IntegerField(min_value=1, max_value=3650, required=False)
+def serializers_for(spec) -> tuple[type, type, type]:
+    """(read, create, patch) serializers of a kind: the shared ones, plus the kind's own fields
+    from its registry entry (`runbooks.kinds`)."""
+    if not spec.fields and not spec.api_read_only:
+        return DocumentSerializer, DocumentWriteSerializer, DocumentPatchSerializer
+    name = spec.model.__name__
+    own = [*spec.field_names, *spec.api_read_only]
+    meta = type("Meta", (DocumentSerializer.Meta,), {"model": spec.model})
+    meta.fields = meta.read_only_fields = [*DocumentSerializer.Meta.fields, *own]
+    declared = {n: factory() for n, factory in spec.api_read_only.items() if factory}
+    read = type(f"{name}Serializer", (DocumentSerializer,), {"Meta": meta, **declared})
+    writable = {f.name: f.api_field(required=False) for f in spec.fields}
+    write = type(f"{name}WriteSerializer", (DocumentWriteSerializer,), dict(writable))
+    writable = {f.name: f.api_field(required=False) for f in spec.fields}
+    patch = type(f"{name}PatchSerializer", (DocumentPatchSerializer,), writable)
+    return read, write, patch
 
 
 class RevisionSerializer(serializers.ModelSerializer):
@@ -212,9 +206,7 @@ class MatcherSerializer(serializers.Serializer):
 class AlertRouteSerializer(serializers.ModelSerializer):
     """A route: alert name + matchers (+ provider scope) → runbook (DESIGN §3, §4)."""
 
-    runbook = serializers.SlugRelatedField(
-        slug_field="slug", queryset=Document.objects.filter(kind="runbook")
-    )
+    runbook = serializers.SlugRelatedField(slug_field="slug", queryset=Runbook.objects.all())
     provider = serializers.SlugRelatedField(
         slug_field="slug", queryset=Provider.objects.all(), allow_null=True, required=False
     )
@@ -222,8 +214,6 @@ class AlertRouteSerializer(serializers.ModelSerializer):
     priority = serializers.IntegerField(min_value=-1000, max_value=1000, required=False)
 
     class Meta:
-        from runbooks.models import AlertRoute
-
         model = AlertRoute
         fields = ["id", "runbook", "alertname", "matchers", "provider", "priority"]
         read_only_fields = ["id"]
@@ -232,9 +222,7 @@ class AlertRouteSerializer(serializers.ModelSerializer):
         super().__init__(*args, **kwargs)
         request = self.context.get("request")
         if request is not None:  # only runbooks the caller may see can be named
-            self.fields["runbook"].queryset = Document.objects.visible_to(request.user).filter(
-                kind="runbook"
-            )
+            self.fields["runbook"].queryset = Runbook.objects.visible_to(request.user)
 
 
 class ResolvedRunbookSerializer(serializers.Serializer):
@@ -257,8 +245,6 @@ class AlertSerializer(serializers.ModelSerializer):
     annotations = serializers.DictField(child=serializers.CharField(), read_only=True)
 
     class Meta:
-        from runbooks.models import Alert
-
         model = Alert
         fields = [
             "id",

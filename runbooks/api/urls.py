@@ -3,13 +3,15 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
+from runbooks.kinds.registry import KINDS
+
 from . import views, webhooks
+from .documents import VIEWSETS
 
 router = DefaultRouter()
 router.include_format_suffixes = False  # JSON only: no `.json` twins of every route
-router.register("runbooks", views.RunbookViewSet, basename="api-runbook")
-router.register("postmortems", views.PostmortemViewSet, basename="api-postmortem")
-router.register("reports", views.ReportViewSet, basename="api-report")
+for spec in KINDS:
+    router.register(spec.url_prefix, VIEWSETS[spec.kind], basename=f"api-{spec.kind}")
 router.register("tags", views.TagViewSet, basename="api-tag")
 router.register("providers", views.ProviderViewSet, basename="api-provider")
 

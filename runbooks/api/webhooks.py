@@ -14,9 +14,10 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from runbooks import intake, payloads, ratelimit
+from runbooks import payloads, ratelimit, tasks
 from runbooks.models import AlertSource, Scope
-from runbooks.visibility import may_send_alerts
+from runbooks.services import intake
+from runbooks.visibility import token_may_send_alerts
 
 from .authentication import BearerTokenAuthentication
 from .errors import PayloadTooLarge, content_length
@@ -24,8 +25,8 @@ from .permissions import token_of
 
 
 class SendsAlerts(BasePermission):
-    """alerts:write and a provider; a token made by a user never grants more than that user
-    may do now: its owner must still be an editor or admin of the provider."""
+    """alerts:write and a provider, and a token made by a user never grants more than that
+    user may do now (`runbooks.visibility.token_may_send_alerts`)."""
 
     message = "This token may not send alerts: it needs the alerts:write scope and a provider."
 
@@ -33,15 +34,14 @@ class SendsAlerts(BasePermission):
         token = token_of(request)
         if token is None:
             raise NotAuthenticated("Send `Authorization: Bearer <token>` with alerts:write.")
-        if not token.has_scope(Scope.ALERTS_WRITE) or token.provider_id is None:
-            return False
-        if token.user is not None and not may_send_alerts(token.user, token.provider):
+        if token_may_send_alerts(token):
+            return True
+        if token.user is not None and token.provider_id and token.has_scope(Scope.ALERTS_WRITE):
             self.message = (
                 f"This token's owner is no longer an editor of {token.provider.slug}, "
                 "so it may not send that provider's alerts."
             )
-            return False
-        return True
+        return False
 
 
 class TooManyRequests(APIException):
@@ -94,6 +94,7 @@ class WebhookView(APIView):
             response["Retry-After"] = str(retry_after)
             return response
         entry = intake.accept(token, self.source, body, parsed)
+        tasks.process_on_commit(entry.pk)
         return Response({"id": entry.pk, "alerts": entry.alert_count}, status=202)
 
 

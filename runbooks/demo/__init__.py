@@ -10,10 +10,12 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from runbooks import services
 from runbooks.choices import Kind
 from runbooks.demo.alerts import seed_alerts
+from runbooks.demo.content import PROVIDERS, RUNBOOKS
 from runbooks.models import Document, Provider, Role
+from runbooks.services import documents, people, runbooks
+from runbooks.services.base import SYSTEM
 
 DEMO_USERS = [
     ("alice", "editor at Nordwolke Cloud"),
@@ -33,18 +35,18 @@ _PEOPLE = [
 
 
 def _seed_people(password: str) -> dict:
-    from runbooks.demo.content import PROVIDERS
-
     for slug, name, website in PROVIDERS:
-        services.create_provider(slug, name, website)
+        people.create_provider(slug, name, website, actor=SYSTEM)
     users = {}
     for username, provider_slug, role, is_staff in _PEOPLE:
-        user = services.ensure_user(username, password)
+        user = people.ensure_user(username, password, actor=SYSTEM)
         if user.is_staff != is_staff:
             user.is_staff = is_staff
             user.save(update_fields=["is_staff"])
         if provider_slug:
-            services.set_membership(Provider.objects.get(slug=provider_slug), user, role)
+            people.set_membership(
+                Provider.objects.get(slug=provider_slug), user, role, actor=SYSTEM
+            )
         users[username] = user
     return users
 
@@ -54,12 +56,12 @@ def _seed_runbook(spec: dict, users: dict) -> None:
         return
     provider = Provider.objects.get(slug=spec["provider"]) if spec["provider"] else None
     first, *later = spec["revisions"]
-    document = services.create_document(
+    document = documents.create_document(
+        actor=users[first["author"]],
         kind=Kind.RUNBOOK,
         slug=spec["slug"],
         title=spec["title"],
         body=first["body"],
-        author=users[first["author"]],
         provider=provider,
         visibility=spec["visibility"],
         tags=spec["tags"],
@@ -67,24 +69,22 @@ def _seed_runbook(spec: dict, users: dict) -> None:
         message=first["message"],
     )
     for revision in later:
-        services.add_revision(
+        documents.add_revision(
             document,
+            actor=users[revision["author"]],
             title=spec["title"],
             body=revision["body"],
-            author=users[revision["author"]],
             base_revision=document.current_revision.number,
             message=revision["message"],
         )
     if spec.get("stale"):
-        services.mark_reviewed(
-            document, reviewer=users[first["author"]], when=timezone.now() - timedelta(days=400)
+        runbooks.mark_reviewed(
+            document, actor=users[first["author"]], when=timezone.now() - timedelta(days=400)
         )
 
 
 @transaction.atomic
 def seed() -> None:
-    from runbooks.demo.content import RUNBOOKS
-
     users = _seed_people(settings.OPENOPS_DEMO_PASSWORD)
     for spec in RUNBOOKS:
         _seed_runbook(spec, users)

@@ -20,17 +20,19 @@ from django.conf import settings
 from django.db.models import Max, Min
 from django.utils import timezone
 
-from runbooks import intake, services
-from runbooks.choices import Kind
+from runbooks.demo.content import RUNBOOKS
 from runbooks.models import (
     Alert,
     AlertEvent,
     AlertRoute,
-    Document,
     InboxEntry,
     Provider,
+    Runbook,
     RunbookMiss,
 )
+from runbooks.services import intake
+from runbooks.services.base import SYSTEM
+from runbooks.services.routes import record_miss, save_route
 
 FINGERPRINT_PREFIX = "demo"
 ALL = ("nordwolke", "alpenstack", "hansecloud")
@@ -91,8 +93,6 @@ class DemoAlert:
 
 def seed_alerts() -> None:
     """Routes for every demo runbook's alerts, then a month of alerts (once)."""
-    from runbooks.demo.content import RUNBOOKS
-
     for spec in RUNBOOKS:
         _seed_routes(spec)
     if Alert.objects.filter(fingerprint__startswith=FINGERPRINT_PREFIX).exists():
@@ -102,7 +102,7 @@ def seed_alerts() -> None:
         _send(providers[alert.provider], alert, when, resolved)
     _backdate_misses()
     for name, times, days_ago in LINK_MISSES:
-        services.record_miss(name, None, times=times)
+        record_miss(name, None, times=times)
         RunbookMiss.objects.filter(alertname=name, provider=None).update(
             last_seen=timezone.now() - timedelta(days=days_ago, hours=3)
         )
@@ -111,7 +111,7 @@ def seed_alerts() -> None:
 def _seed_routes(spec: dict) -> None:
     """A plain route per alert name: community runbooks get community routes, a provider's
     runbooks routes scoped to that provider."""
-    runbook = Document.objects.filter(kind=Kind.RUNBOOK, slug=spec["slug"]).first()
+    runbook = Runbook.objects.filter(slug=spec["slug"]).first()
     if runbook is None:
         return
     for name in spec.get("alerts", []):
@@ -119,7 +119,7 @@ def _seed_routes(spec: dict) -> None:
             alertname_key=name.casefold(), provider=runbook.provider, runbook=runbook
         )
         if not routes.exists():
-            services.save_route(alertname=name, runbook=runbook, provider=runbook.provider)
+            save_route(actor=SYSTEM, alertname=name, runbook=runbook, provider=runbook.provider)
 
 
 def plan(now: datetime, seed: int = 7) -> list[DemoAlert]:

@@ -10,8 +10,9 @@ from .alerts import (
     RunbookMiss,
 )
 from .documents import Document, DocumentQuerySet, Revision, Tag
-from .providers import ROLE_RANK, Membership, Provider, Role
+from .providers import ROLE_RANK, Membership, Provider, Role, roles_of
 from .ratelimits import RateCounter
+from .runbooks import Runbook, RunbookQuerySet
 from .tokens import USER_SCOPES, Scope, Token, hash_token
 
 __all__ = [
@@ -29,10 +30,13 @@ __all__ = [
     "Provider",
     "RateCounter",
     "Revision",
+    "Runbook",
+    "RunbookQuerySet",
     "Role",
     "Scope",
     "Tag",
     "Token",
     "USER_SCOPES",
     "hash_token",
+    "roles_of",
 ]

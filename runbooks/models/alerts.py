@@ -2,11 +2,23 @@
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Exists, OuterRef, Q
 
 from runbooks.inputs import CleanJSONDecoder
 
-from .documents import Document
-from .providers import Provider
+from .providers import Provider, roles_of
+from .runbooks import Runbook
+
+
+class AlertRouteQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "AlertRouteQuerySet":
+        """Routes a user may list: community routes and their own providers' routes, and only
+        those leading to runbooks they may see."""
+        q = Q(provider__isnull=True)
+        provider_ids = list(roles_of(user))
+        if provider_ids:
+            q |= Q(provider_id__in=provider_ids)
+        return self.filter(q, runbook__in=Runbook.objects.visible_to(user).values("pk"))
 
 
 class AlertRoute(models.Model):
@@ -24,11 +36,13 @@ class AlertRoute(models.Model):
         Provider, null=True, blank=True, on_delete=models.CASCADE, related_name="alert_routes"
     )
     priority = models.IntegerField(default=0)
-    runbook = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="alert_routes")
+    runbook = models.ForeignKey(Runbook, on_delete=models.CASCADE, related_name="alert_routes")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = AlertRouteQuerySet.as_manager()
 
     class Meta:
         indexes = [models.Index(fields=["alertname_key", "provider"])]
@@ -100,6 +114,23 @@ class InboxEntry(models.Model):
         return f"{self.source} body {self.pk} from {self.provider_id}"
 
 
+class AlertQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "AlertQuerySet":
+        """Received alerts: members of the receiving provider, and staff (DESIGN §3). Each is
+        annotated `runbook_visible`: may `user` open its runbook? (Staff see every alert, but
+        not other providers' private runbooks.)"""
+        if not user.is_authenticated:
+            alerts = self.none()
+        elif user.is_staff:
+            alerts = self.all()
+        else:
+            alerts = self.filter(provider_id__in=list(roles_of(user)))
+        runbooks = Runbook.objects.visible_to(user).filter(pk=OuterRef("runbook_id"))
+        return alerts.select_related("provider", "runbook").annotate(
+            runbook_visible=Exists(runbooks)
+        )
+
+
 class Alert(models.Model):
     """One alert instance: unique per (provider, fingerprint, startsAt); resends update it."""
 
@@ -117,11 +148,13 @@ class Alert(models.Model):
     ends_at = models.DateTimeField(null=True, blank=True)
     generator_url = models.TextField(blank=True)
     runbook = models.ForeignKey(
-        Document, null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts"
+        Runbook, null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts"
     )
     first_seen = models.DateTimeField(auto_now_add=True)
     last_seen = models.DateTimeField(db_index=True)
     notifications = models.PositiveIntegerField(default=1)
+
+    objects = AlertQuerySet.as_manager()
 
     class Meta:
         constraints = [

@@ -1,15 +1,14 @@
 """Documents (runbooks, post-mortems, reports), their immutable revisions and tags."""
 
-from datetime import timedelta
-
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from runbooks.choices import KIND_URL_PREFIX, RELEASED_STATUSES, Kind, Status, Visibility
+from runbooks.choices import RELEASED_STATUSES, Kind, Status, Visibility
 
-from .providers import Provider
+from .providers import Provider, roles_of
 
 
 class Tag(models.Model):
@@ -28,31 +27,58 @@ class Tag(models.Model):
         return reverse("tag-detail", args=[self.slug])
 
 
+def _released_q() -> Q:
+    """Published or archived, and out of any embargo."""
+    return Q(status__in=RELEASED_STATUSES) & (
+        Q(embargo_until__isnull=True) | Q(embargo_until__lte=timezone.now())
+    )
+
+
+def _shared_q() -> Q:
+    """Released, and meant for everyone signed in (DESIGN §3 rule b)."""
+    return _released_q() & Q(visibility__in=[Visibility.PUBLIC, Visibility.COMMUNITY])
+
+
 class DocumentQuerySet(models.QuerySet):
     def visible_to(self, user) -> "DocumentQuerySet":
         """Documents `user` may see: the one place that decides (DESIGN §3)."""
-        from runbooks.visibility import visible_documents_q
-
-        return self.filter(visible_documents_q(user))
+        if not user.is_authenticated:
+            return self.filter(_released_q() & Q(visibility=Visibility.PUBLIC))
+        q = _shared_q()  # (b) released public and community documents
+        provider_ids = list(roles_of(user))
+        if provider_ids:  # (a) everything of the user's own providers
+            q |= Q(provider_id__in=provider_ids)
+        # (c) unreleased community documents: their creator, and moderators
+        unreleased_community = Q(provider__isnull=True) & ~Q(status__in=RELEASED_STATUSES)
+        q |= unreleased_community if user.is_staff else unreleased_community & Q(creator=user)
+        return self.filter(q)
 
     def visible_to_provider(self, provider) -> "DocumentQuerySet":
-        """What every member of `provider` sees, whoever they are (alert resolution)."""
-        from runbooks.visibility import provider_documents_q
-
-        return self.filter(provider_documents_q(provider))
+        """What every member of `provider` sees regardless of who they are; with no provider,
+        what every signed-in user sees (alert resolution)."""
+        if provider is None:
+            return self.filter(_shared_q())
+        return self.filter(_shared_q() | Q(provider=provider))
 
     def of_kind(self, kind: str) -> "DocumentQuerySet":
         return self.filter(kind=kind)
 
-    def stale(self, value: bool = True) -> "DocumentQuerySet":
-        now = timezone.now()
-        if value:
-            return self.filter(kind=Kind.RUNBOOK, review_due_at__lt=now)
-        return self.filter(kind=Kind.RUNBOOK, review_due_at__gte=now)
-
     def for_listing(self) -> "DocumentQuerySet":
-        """What list pages need, in a fixed number of queries."""
-        return self.select_related("provider", "current_revision__author").prefetch_related("tags")
+        """What list pages need, in a fixed number of queries (with each kind's own row, so that
+        `.specific` costs nothing)."""
+        related = ["provider", "current_revision__author"]
+        if self.model is Document:
+            related += _kind_tables()
+        return self.select_related(*related).prefetch_related("tags")
+
+
+def _kind_tables() -> list[str]:
+    """The accessors of the tables that kinds with fields of their own add (multi-table)."""
+    return [
+        rel.name
+        for rel in Document._meta.related_objects
+        if rel.one_to_one and issubclass(rel.related_model, Document)
+    ]
 
 
 class Document(models.Model):
@@ -79,17 +105,6 @@ class Document(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    # Runbook fields. review_due_at is derived (reviewed_at + interval) and kept by the
-    # services so that "stale" is an indexable comparison.
-    component = models.CharField(max_length=100, blank=True)
-    reviewed_at = models.DateTimeField(null=True, blank=True)
-    review_interval_days = models.PositiveIntegerField(default=180)
-    review_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
-    # Where an imported runbook came from (import_runbooks / export_runbooks): the file's name
-    # without `.md`, and its front matter kept verbatim (not rendered, not revisioned).
-    source_name = models.CharField(max_length=200, blank=True)
-    front_matter = models.TextField(blank=True)
-
     objects = DocumentQuerySet.as_manager()
 
     class Meta:
@@ -106,29 +121,16 @@ class Document(models.Model):
         return reverse(f"{self.kind}-detail", args=[self.slug])
 
     @property
-    def url_prefix(self) -> str:
-        return KIND_URL_PREFIX[self.kind]
+    def specific(self) -> "Document":
+        """This document as its kind's own model (a Runbook for a runbook), the way Wagtail
+        pages have it; free when the kind's row was loaded (`for_listing`)."""
+        if type(self) is not Document:
+            return self
+        return getattr(self, self.kind, self)
 
     @property
     def is_released(self) -> bool:
         return self.status in RELEASED_STATUSES
-
-    @property
-    def stale(self) -> bool:
-        return self.kind == Kind.RUNBOOK and (
-            self.review_due_at is not None and self.review_due_at < timezone.now()
-        )
-
-    @property
-    def review_age_days(self) -> int | None:
-        if self.reviewed_at is None:
-            return None
-        return (timezone.now() - self.reviewed_at).days
-
-    def compute_review_due(self):
-        if self.reviewed_at is None:
-            return None
-        return self.reviewed_at + timedelta(days=self.review_interval_days)
 
 
 class Revision(models.Model):

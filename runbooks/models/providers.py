@@ -59,3 +59,14 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.role} at {self.provider})"
+
+
+def roles_of(user) -> dict[int, str]:
+    """{provider_id: role} for `user`, read once per request and kept on the user object."""
+    if not user.is_authenticated:
+        return {}
+    cached = getattr(user, "_openops_roles", None)
+    if cached is None:
+        cached = dict(Membership.objects.filter(user=user).values_list("provider_id", "role"))
+        user._openops_roles = cached
+    return cached

@@ -1,7 +1,8 @@
 """Received alerts for people (DESIGN §3, §8): the list, one alert with its timeline, and the
 alert names that found no runbook.
 
-Alerts are visible to members of the receiving provider and to staff (`visible_alerts_q`); an
+Alerts are visible to members of the receiving provider and to staff
+(`Alert.objects.visible_to`); an
 alert someone may not see answers 404 exactly like one that does not exist. The runbook an
 alert led to is shown only when the reader may see that runbook too (staff see every alert but
 not other providers' private runbooks).
@@ -15,9 +16,8 @@ from django.db.models import Count, Exists, Max, Min, OuterRef, Q, Sum
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_safe
 
-from runbooks.choices import Kind
-from runbooks.models import Alert, AlertRoute, AlertStatus, Document, InboxEntry, RunbookMiss
-from runbooks.visibility import visible_alerts
+from runbooks.filters import AlertFilter
+from runbooks.models import Alert, AlertRoute, AlertStatus, InboxEntry, RunbookMiss
 
 PAGE_SIZE = 25
 TIMELINE_LIMIT = 100
@@ -53,42 +53,21 @@ def write_url(alertname: str) -> str:
     return f"/runbooks/new/?{urlencode({'title': alertname})}"
 
 
-def _filters(query) -> dict:
-    return {
-        "status": query.get("status", "") if query.get("status") in AlertStatus.values else "",
-        "alertname": query.get("alertname", "").strip()[:200],
-        "runbook": query.get("runbook", "").strip()[:200],
-    }
-
-
-def _apply(alerts, filters: dict, user):
-    if filters["status"]:
-        alerts = alerts.filter(status=filters["status"])
-    if filters["alertname"]:
-        alerts = alerts.filter(alertname__iexact=filters["alertname"])
-    if filters["runbook"]:
-        # Only runbooks the reader may see: the filter must not tell whether a private one exists.
-        runbooks = Document.objects.visible_to(user).filter(
-            kind=Kind.RUNBOOK, slug=filters["runbook"]
-        )
-        alerts = alerts.filter(runbook__in=runbooks)
-    return alerts
-
-
 @require_safe
 @login_required
 def alert_list(request):
     """Recent alerts the user may see, the most recently notified first, filterable."""
-    filters = _filters(request.GET)
-    alerts = _apply(visible_alerts(request.user), filters, request.user)
-    page = Paginator(alerts.order_by("-last_seen", "-pk"), PAGE_SIZE).get_page(
+    filterset = AlertFilter(
+        request.GET, queryset=Alert.objects.visible_to(request.user), request=request
+    )
+    page = Paginator(filterset.qs.order_by("-last_seen", "-pk"), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     query = request.GET.copy()
     query.pop("page", None)
     context = {
         "page": page,
-        "filters": filters,
+        "filters": {name: request.GET.get(name, "") for name in filterset.filters},
         "statuses": AlertStatus.choices,
         "query": query.urlencode(),
     }
@@ -127,7 +106,7 @@ def _timeline(alert: Alert) -> list:
 @login_required
 def alert_detail(request, pk: int):
     """One alert: labels, annotations, links back, the timeline, and its runbook."""
-    alert = get_object_or_404(visible_alerts(request.user), pk=pk)
+    alert = get_object_or_404(Alert.objects.visible_to(request.user), pk=pk)
     events = _timeline(alert)
     extra = alert.extra if isinstance(alert.extra, dict) else {}
     context = {

@@ -1,6 +1,9 @@
-"""Pages for documents of every kind: list, read, write, history, diff, restore, review."""
+"""Pages for documents of every kind: list, read, write, history, diff, restore.
 
-from django.conf import settings
+Documents are fetched through `runbooks.access` (404 for what the user may not see); lists are
+filtered by the kind's FilterSet, shared with the API; what a kind adds to these pages (a
+runbook's alert banner, routes, review badge) comes from its registry entry."""
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -8,104 +11,64 @@ from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.module_loading import import_string
 from django.views.decorators.http import require_POST
 
-from runbooks import charts, diffing, markdown, services
-from runbooks.choices import KIND_DEFAULTS, Kind, Status
-from runbooks.forms import DocumentForm, NewDocumentForm, RouteForm
+from runbooks import access, diffing, markdown
+from runbooks.forms import DocumentForm, NewDocumentForm
+from runbooks.kinds.registry import KINDS
 from runbooks.models import Document, Provider, Revision, Tag
-from runbooks.visibility import can_edit, can_write_in, roles_of
+from runbooks.services import documents as document_services
+from runbooks.services.base import EditConflict
+from runbooks.visibility import can_create_any, can_edit
 
 PAGE_SIZE = 25
 MAX_REVISION = 2**31 - 1
 
 
-def get_visible_document(request, kind: str, slug: str) -> Document:
-    """The document, if `request.user` may see it; 404 exactly like a missing one otherwise."""
-    queryset = Document.objects.visible_to(request.user).filter(kind=kind)
-    return get_object_or_404(
-        queryset.select_related("provider", "current_revision__author", "creator"), slug=slug
-    )
-
-
-def get_editable_document(request, kind: str, slug: str) -> Document:
-    document = get_visible_document(request, kind, slug)
-    if not can_edit(request.user, document):
-        raise PermissionDenied("You may read this document but not change it.")
-    return document
-
-
-def _kind_context(kind: str) -> dict:
-    return {"kind": kind, "kind_label": Kind(kind).label, "prefix": f"/{Kind(kind).value}s/"}
+def kind_context(kind: str) -> dict:
+    spec = KINDS[kind]
+    prefix = f"/{spec.url_prefix}/"
+    return {"kind": kind, "kind_label": spec.label, "prefix": prefix, "parts": spec.parts}
 
 
 def document_list(request, kind):
-    documents = Document.objects.visible_to(request.user).of_kind(kind).for_listing()
-    filters = {
-        "tag": request.GET.get("tag", ""),
-        "provider": request.GET.get("provider", ""),
-        "component": request.GET.get("component", ""),
-        "stale": request.GET.get("stale", ""),
-        "status": request.GET.get("status", ""),
-    }
-    if filters["tag"]:
-        documents = documents.filter(tags__slug=filters["tag"])
-    if filters["provider"] == "community":
-        documents = documents.filter(provider__isnull=True)
-    elif filters["provider"]:
-        documents = documents.filter(provider__slug=filters["provider"])
-    if filters["component"]:
-        documents = documents.filter(component__iexact=filters["component"])
-    if filters["stale"] in ("true", "false"):
-        documents = documents.stale(filters["stale"] == "true")
-    if filters["status"] in Status.values:
-        documents = documents.filter(status=filters["status"])
-    page = Paginator(documents.order_by("title", "pk"), PAGE_SIZE).get_page(request.GET.get("page"))
+    spec = KINDS[kind]
+    visible = access.documents(request.user, kind).for_listing()
+    filterset = spec.filters(request.GET, queryset=visible, request=request)
+    documents = filterset.qs.order_by("title", "pk")
+    page = Paginator(documents, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     context = {
-        **_kind_context(kind),
+        **kind_context(kind),
         "page": page,
-        "filters": filters,
+        "filters": {name: request.GET.get(name, "") for name in filterset.filters},
         "query": query.urlencode(),
         "providers": Provider.objects.all(),
-        "components": _components(request.user, kind),
-        "can_create": request.user.is_authenticated and _can_create_any(request.user),
+        "components": _components(request.user, kind) if "component" in filterset.filters else (),
+        "can_create": request.user.is_authenticated and can_create_any(request.user),
     }
     return render(request, "documents/list.html", context)
 
 
 def _components(user, kind):
-    visible = Document.objects.visible_to(user).of_kind(kind).exclude(component="")
+    visible = access.documents(user, kind).exclude(component="")
     return visible.order_by("component").values_list("component", flat=True).distinct()
 
 
-def _can_create_any(user) -> bool:
-    return can_write_in(user, None) or bool(roles_of(user))
-
-
 def document_detail(request, kind, slug):
-    document = get_visible_document(request, kind, slug)
+    document = access.get_document(request.user, kind, slug)
     context = {
-        **_kind_context(kind),
+        **kind_context(kind),
         "document": document,
         "revision": document.current_revision,
         "tags": document.tags.all(),
         "can_edit": can_edit(request.user, document),
     }
-    if kind == Kind.RUNBOOK:
-        from runbooks.views.links import alert_context
-        from runbooks.views.routes import routes_for_page
-
-        context["alert"] = alert_context(request.GET)
-        context["base_url"] = settings.BASE_URL
-        context["routes"] = routes_for_page(request.user, document)
-        # Counts and a number of providers only; signed-in readers, like /alerts/missing/.
-        if request.user.is_authenticated:
-            context["firing"] = charts.firing_history(document)
-        if request.user.is_authenticated:
-            form = RouteForm(user=request.user, runbook=document)
-            context["route_form"] = form if form.fields["scope"].choices else None
+    page_context = KINDS[kind].page_context
+    if page_context:
+        context.update(import_string(page_context)(request, document))
     return render(request, "documents/detail.html", context)
 
 
@@ -121,7 +84,10 @@ def _preview(form):
 
 @login_required
 def document_new(request, kind):
-    initial = {"title": request.GET.get("title", ""), "visibility": KIND_DEFAULTS[Kind(kind)][1]}
+    initial = {
+        "title": request.GET.get("title", ""),
+        "visibility": KINDS[kind].default_visibility,
+    }
     form = NewDocumentForm(request.POST or None, user=request.user, kind=kind, initial=initial)
     if not form.fields["provider"].choices:
         raise PermissionDenied("Only editors of a provider, and moderators, write documents.")
@@ -129,24 +95,23 @@ def document_new(request, kind):
     if request.method == "POST" and preview is None and form.is_valid():
         data = form.cleaned_data
         try:
-            document = services.create_document(
+            document = document_services.create_document(
+                actor=request.user,
                 kind=kind,
                 title=data["title"],
                 body=data["body"],
-                author=request.user,
                 provider=data["provider"],
                 slug=data["slug"] or None,
                 visibility=data["visibility"],
                 tags=data["tags"],
-                component=data.get("component", ""),
-                review_interval_days=data.get("review_interval_days"),
+                **form.details,
             )
         except ValidationError as exc:
             _attach_errors(form, exc)
         else:
             messages.success(request, f"Created “{document.title}”.")
             return redirect(document)
-    context = {**_kind_context(kind), "form": form, "preview": preview}
+    context = {**kind_context(kind), "form": form, "preview": preview}
     return render(request, "documents/edit.html", context)
 
 
@@ -164,42 +129,37 @@ def _edit_initial(document: Document) -> dict:
         "title": document.title,
         "body": revision.body if revision else "",
         "tags": ", ".join(t.label for t in document.tags.all()),
-        "component": document.component,
-        "review_interval_days": document.review_interval_days,
         "base_revision": revision.number if revision else 0,
+        **KINDS[document.kind].initial(document),
     }
 
 
 @login_required
 def document_edit(request, kind, slug):
-    document = get_editable_document(request, kind, slug)
+    document = access.get_document(request.user, kind, slug, access.EDIT)
     form = DocumentForm(request.POST or None, kind=kind, initial=_edit_initial(document))
     preview = _preview(form) if "preview" in request.POST else None
     if request.method == "POST" and preview is None and form.is_valid():
         data = form.cleaned_data
         try:
-            services.add_revision(
+            document_services.edit_document(
                 document,
+                actor=request.user,
+                base_revision=data["base_revision"],
                 title=data["title"],
                 body=data["body"],
-                author=request.user,
-                base_revision=data["base_revision"],
                 message=data["message"],
-            )
-            services.update_details(
-                document,
                 tags=data["tags"],
-                component=data.get("component"),
-                review_interval_days=data.get("review_interval_days"),
+                **form.details,
             )
-        except services.EditConflict as conflict:
+        except EditConflict as conflict:
             return _conflict(request, kind, document, form, conflict)
         except ValidationError as exc:
             _attach_errors(form, exc)
         else:
             messages.success(request, "Saved.")
             return redirect(document)
-    context = {**_kind_context(kind), "form": form, "document": document, "preview": preview}
+    context = {**kind_context(kind), "form": form, "document": document, "preview": preview}
     return render(request, "documents/edit.html", context)
 
 
@@ -210,7 +170,7 @@ def _conflict(request, kind, document, form, conflict):
     data = form.data.copy()
     data["base_revision"] = current.number
     context = {
-        **_kind_context(kind),
+        **kind_context(kind),
         "document": document,
         "form": DocumentForm(data, kind=kind),
         "current": current,
@@ -222,9 +182,9 @@ def _conflict(request, kind, document, form, conflict):
 
 
 def document_history(request, kind, slug):
-    document = get_visible_document(request, kind, slug)
+    document = access.get_document(request.user, kind, slug)
     revisions = document.revisions.select_related("author").defer("body", "html", "toc")
-    context = {**_kind_context(kind), "document": document, "revisions": revisions}
+    context = {**kind_context(kind), "document": document, "revisions": revisions}
     return render(request, "documents/history.html", context)
 
 
@@ -236,10 +196,10 @@ def _revision_or_404(document, number) -> Revision:
 
 
 def revision_detail(request, kind, slug, number):
-    document = get_visible_document(request, kind, slug)
+    document = access.get_document(request.user, kind, slug)
     revision = _revision_or_404(document, number)
     context = {
-        **_kind_context(kind),
+        **kind_context(kind),
         "document": document,
         "revision": revision,
         "can_edit": can_edit(request.user, document),
@@ -248,7 +208,9 @@ def revision_detail(request, kind, slug, number):
     return render(request, "documents/revision.html", context)
 
 
-def _revision_number(value, name) -> int:
+def _revision_number(value, name) -> int | None:
+    if value is None:
+        return None
     try:
         number = int(value)
     except (TypeError, ValueError):
@@ -259,19 +221,20 @@ def _revision_number(value, name) -> int:
 
 
 def document_diff(request, kind, slug):
-    document = get_visible_document(request, kind, slug)
+    document = access.get_document(request.user, kind, slug)
     current = document.current_revision.number
     try:
-        start = _revision_number(request.GET.get("from", max(current - 1, 1)), "from")
-        end = _revision_number(request.GET.get("to", current), "to")
-        if start > end:
-            raise ValidationError("“from” must not be after “to”.")
+        start, end = diffing.revision_range(
+            current,
+            _revision_number(request.GET.get("from"), "from"),
+            _revision_number(request.GET.get("to"), "to"),
+        )
     except ValidationError as exc:
-        context = {**_kind_context(kind), "document": document, "error": exc.messages[0]}
+        context = {**kind_context(kind), "document": document, "error": exc.messages[0]}
         return render(request, "documents/diff.html", context, status=400)
     old, new = _revision_or_404(document, start), _revision_or_404(document, end)
     context = {
-        **_kind_context(kind),
+        **kind_context(kind),
         "document": document,
         "old": old,
         "new": new,
@@ -285,29 +248,18 @@ def document_diff(request, kind, slug):
 @require_POST
 @login_required
 def document_restore(request, kind, slug, number):
-    document = get_editable_document(request, kind, slug)
+    document = access.get_document(request.user, kind, slug, access.EDIT)
     _revision_or_404(document, number)
     try:
         base = _revision_number(request.POST.get("base_revision"), "base_revision")
-        services.restore_revision(document, number, author=request.user, base_revision=base)
-    except services.EditConflict as conflict:
+        document_services.restore_revision(document, number, actor=request.user, base_revision=base)
+    except EditConflict as conflict:
         messages.error(request, f"Not restored: {conflict}")
         return redirect(f"{document.get_absolute_url()}history/")
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect(f"{document.get_absolute_url()}history/")
     messages.success(request, f"Restored revision {number} as a new revision.")
-    return redirect(document)
-
-
-@require_POST
-@login_required
-def document_review(request, kind, slug):
-    document = get_editable_document(request, kind, slug)
-    if kind != Kind.RUNBOOK:
-        raise Http404("Only runbooks are reviewed.")
-    services.mark_reviewed(document, reviewer=request.user)
-    messages.success(request, "Marked as reviewed today.")
     return redirect(document)
 
 

@@ -2,15 +2,14 @@
 
 from django.shortcuts import render
 
-from runbooks.choices import Kind
-from runbooks.models import Document, Provider
+from runbooks.models import Provider, Runbook
 
 
 def home(request):
-    documents = Document.objects.visible_to(request.user).for_listing()
+    runbooks = Runbook.objects.visible_to(request.user)
     context = {
-        "recent_runbooks": documents.of_kind(Kind.RUNBOOK)[:8],
-        "stale_count": documents.of_kind(Kind.RUNBOOK).stale().count(),
+        "recent_runbooks": runbooks.for_listing()[:8],
+        "stale_count": runbooks.stale().count(),
         "providers": Provider.objects.all(),
     }
     return render(request, "home.html", context)

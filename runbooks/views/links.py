@@ -8,8 +8,7 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import render
 
 from runbooks import resolution
-from runbooks.choices import Kind
-from runbooks.models import Document
+from runbooks.models import Runbook
 
 LABEL_PREFIX = "label."
 
@@ -48,8 +47,7 @@ def alert_context(query) -> dict | None:
 
 def _missing(request, name, component, labels):
     suggestions = (
-        Document.objects.visible_to(request.user)
-        .of_kind(Kind.RUNBOOK)
+        Runbook.objects.visible_to(request.user)
         .filter(title__icontains=name[:100])
         .select_related("provider")[:5]
     )

@@ -2,8 +2,7 @@
 
 from django.shortcuts import get_object_or_404, render
 
-from runbooks.models import Document, Provider
-from runbooks.visibility import roles_of
+from runbooks.models import Document, Provider, roles_of
 
 
 def provider_detail(request, slug):

@@ -6,27 +6,16 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
-from runbooks import services
+from runbooks import access
 from runbooks.forms import RouteForm
 from runbooks.models import AlertRoute
-from runbooks.views.documents import get_visible_document
-from runbooks.visibility import can_manage_route, visible_routes_q
-
-
-def routes_for_page(user, runbook):
-    """The routes to show on a runbook page, and whether each may be changed by `user`."""
-    routes = (
-        AlertRoute.objects.filter(visible_routes_q(user), runbook=runbook)
-        .select_related("provider")
-        .order_by("alertname_key", "-priority", "pk")
-    )
-    return [(route, can_manage_route(user, route.provider, runbook)) for route in routes]
+from runbooks.services import routes as route_services
 
 
 @require_POST
 @login_required
 def route_add(request, kind, slug):
-    runbook = get_visible_document(request, kind, slug)
+    runbook = access.get_document(request.user, kind, slug)
     form = RouteForm(request.POST, user=request.user, runbook=runbook)
     if not form.fields["scope"].choices:
         raise PermissionDenied("You may not add alert routes to this runbook.")
@@ -36,13 +25,13 @@ def route_add(request, kind, slug):
         return redirect(f"{runbook.get_absolute_url()}#routes")
     data = form.cleaned_data
     try:
-        services.save_route(
+        route_services.save_route(
+            actor=request.user,
             alertname=data["alertname"],
             runbook=runbook,
             provider=data["scope"],
             matchers=data["matchers"],
             priority=data["priority"],
-            author=request.user,
         )
     except ValidationError as exc:
         messages.error(request, "Route not added: " + " ".join(exc.messages))
@@ -54,12 +43,10 @@ def route_add(request, kind, slug):
 @require_POST
 @login_required
 def route_delete(request, kind, slug, route_id):
-    runbook = get_visible_document(request, kind, slug)
+    runbook = access.get_document(request.user, kind, slug)
     route = get_object_or_404(
-        AlertRoute.objects.filter(visible_routes_q(request.user)), pk=route_id, runbook=runbook
+        AlertRoute.objects.visible_to(request.user), pk=route_id, runbook=runbook
     )
-    if not can_manage_route(request.user, route.provider, runbook):
-        raise PermissionDenied("You may not remove this route.")
-    services.delete_route(route)
+    route_services.delete_route(route, actor=request.user)
     messages.success(request, f"Removed the route for “{route.alertname}”.")
     return redirect(f"{runbook.get_absolute_url()}#routes")

@@ -7,9 +7,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from runbooks import services
 from runbooks.forms import TokenForm
 from runbooks.models import Token
+from runbooks.services import tokens as token_services
 
 
 @never_cache  # the answer to a POST holds a secret: no browser or proxy keeps a copy
@@ -20,7 +20,8 @@ def token_list(request):
     issued = None
     if request.method == "POST" and form.is_valid():
         try:
-            issued = services.issue_token(
+            issued = token_services.issue_token(
+                actor=request.user,
                 name=form.cleaned_data["name"],
                 scopes=form.cleaned_data["scopes"],
                 user=request.user,
@@ -51,7 +52,7 @@ def token_revoke(request, pk):
     """Revoke one of the user's own tokens; anyone else's answers 404 like a missing one."""
     token = get_object_or_404(Token, pk=pk, user=request.user)
     if token.is_active:
-        services.revoke_token(token)
+        token_services.revoke_token(token, actor=request.user)
         messages.success(request, f"Revoked “{token.name}”. It no longer works.")
     else:
         messages.info(request, f"“{token.name}” was already revoked.")

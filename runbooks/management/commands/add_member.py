@@ -1,8 +1,9 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from runbooks import services
 from runbooks.models import Provider, Role
+from runbooks.services import people
+from runbooks.services.base import SYSTEM
 
 
 class Command(BaseCommand):
@@ -22,7 +23,7 @@ class Command(BaseCommand):
         except Provider.DoesNotExist:
             raise CommandError(f"Unknown provider {provider!r}.") from None
         with transaction.atomic():
-            user = services.ensure_user(username, password)
-            _, created = services.set_membership(target, user, role)
+            user = people.ensure_user(username, password, actor=SYSTEM)
+            _, created = people.set_membership(target, user, role, actor=SYSTEM)
         verb = "Added" if created else "Updated"
         self.stdout.write(f"{verb} {username} as {role} of {target.slug}.")

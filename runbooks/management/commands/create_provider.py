@@ -1,7 +1,8 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from runbooks import services
+from runbooks.services import people
+from runbooks.services.base import SYSTEM
 
 
 class Command(BaseCommand):
@@ -14,7 +15,7 @@ class Command(BaseCommand):
 
     def handle(self, slug, name, website, **options):
         try:
-            provider, created = services.create_provider(slug, name, website)
+            provider, created = people.create_provider(slug, name, website, actor=SYSTEM)
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from None
         verb = "Created" if created else "Updated"

@@ -3,8 +3,7 @@ from pathlib import Path
 from django.core.management.base import CommandError
 
 from runbooks import gitsync
-from runbooks.choices import Kind
-from runbooks.models import Document, Provider
+from runbooks.models import Provider, Runbook
 
 from ._runbook_folder import RunbookFolderCommand
 
@@ -31,15 +30,15 @@ class Command(RunbookFolderCommand):
                 unchanged += 1
         self.stdout.write(f"Exported to {root}: {written} written, {unchanged} unchanged.")
 
-    def _write(self, root: Path, runbook: Document, relative) -> bool:
+    def _write(self, root: Path, runbook: Runbook, relative) -> bool:
         body = runbook.current_revision.body if runbook.current_revision else ""
         changed = gitsync.write_file(root, relative, gitsync.file_text(runbook.front_matter, body))
         self.stdout.write(f"{'written' if changed else 'unchanged':<9} {relative}")
         return changed
 
 
-def _runbooks_of(owner: Provider | None) -> list[Document]:
+def _runbooks_of(owner: Provider | None) -> list[Runbook]:
     """The owner's runbooks, imported ones first so that their files keep their names."""
-    runbooks = Document.objects.of_kind(Kind.RUNBOOK).filter(provider=owner)
+    runbooks = Runbook.objects.filter(provider=owner)
     runbooks = runbooks.select_related("current_revision")
     return sorted(runbooks, key=lambda d: (not d.source_name, d.component, d.source_name, d.slug))

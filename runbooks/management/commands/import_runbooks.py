@@ -4,8 +4,10 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
 
-from runbooks import gitsync, services
+from runbooks import gitsync
 from runbooks.models import Provider
+from runbooks.services import imports
+from runbooks.services.base import SYSTEM, EditConflict
 
 from ._runbook_folder import RunbookFolderCommand
 
@@ -35,7 +37,7 @@ class Command(RunbookFolderCommand):
         """Import one file and say so; a file that fails does not stop the others."""
         try:
             result = _import_file(file, owner)
-        except (OSError, UnicodeDecodeError, ValidationError, services.EditConflict) as exc:
+        except (OSError, UnicodeDecodeError, ValidationError, EditConflict) as exc:
             self.stderr.write(f"failed    {file.relative}: {_reason(exc)}")
             return ["failed"]
         route = " (+ route)" if result.route_created else ""
@@ -50,9 +52,10 @@ class Command(RunbookFolderCommand):
         )
 
 
-def _import_file(file: gitsync.RunbookFile, owner: Provider | None) -> services.ImportResult:
+def _import_file(file: gitsync.RunbookFile, owner: Provider | None) -> imports.ImportResult:
     parsed = gitsync.read_runbook(file.path)
-    return services.import_runbook(
+    return imports.import_runbook(
+        actor=SYSTEM,
         provider=owner,
         component=file.component,
         source_name=file.alertname,

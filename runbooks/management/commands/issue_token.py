@@ -2,8 +2,9 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from runbooks import services
 from runbooks.models import Provider, Scope
+from runbooks.services import tokens as token_services
+from runbooks.services.base import SYSTEM, NotAllowed
 
 
 class Command(BaseCommand):
@@ -36,9 +37,11 @@ class Command(BaseCommand):
             raise CommandError(f"Unknown provider {provider!r}.") from None
         owner = self._user(user)
         try:
-            token, secret = services.issue_token(
-                name=name, scopes=scopes, user=owner, provider=target
+            token, secret = token_services.issue_token(
+                actor=SYSTEM, name=name, scopes=scopes, user=owner, provider=target
             )
+        except NotAllowed as exc:
+            raise CommandError(str(exc)) from None
         except ValidationError as exc:
             raise CommandError(_explain(exc)) from None
         acting = f" acting as {owner.get_username()}" if owner else ""

@@ -1,11 +1,11 @@
 from django.core.management.base import BaseCommand
 
-from runbooks import services
+from runbooks.services import documents
 
 
 class Command(BaseCommand):
     help = "Render every revision's Markdown again (after the allow-list or renderer changed)."
 
     def handle(self, **options):
-        changed, total = services.rerender_all(progress=self.stdout.write)
+        changed, total = documents.rerender_all(progress=self.stdout.write)
         self.stdout.write(f"Rendered {total} revisions; {changed} changed.")

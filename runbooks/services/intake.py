@@ -1,8 +1,9 @@
-"""The write path for received alerts (DESIGN §5), part of the services layer.
+"""The write path for received alerts (DESIGN §5).
 
-`accept` stores a webhook body as received and schedules it; `process` turns a stored body into
-Alert rows. Processing is idempotent: the body is marked processed in the same transaction that
-writes its alerts, so running it twice (a worker killed before acknowledging, a sweep that
+`accept` stores a webhook body as received (the caller schedules its processing:
+`runbooks.tasks.process_on_commit`); `process` turns a stored body into Alert rows. Processing
+is idempotent: the body is marked processed in the same transaction that writes its alerts, so
+running it twice (a worker killed before acknowledging, a sweep that
 re-enqueues) changes nothing the second time.
 """
 
@@ -14,53 +15,40 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from runbooks import payloads, resolution, services
+from runbooks import payloads, resolution
 from runbooks.models import Alert, AlertEvent, AlertStatus, InboxEntry, Token
+from runbooks.visibility import token_may_send_alerts
+
+from .base import NotAllowed
+from .routes import record_miss
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
 
 
 def accept(token: Token, source: str, body: bytes, parsed: payloads.ParsedBody) -> InboxEntry:
-    """Store the body (bytes, as received) and enqueue its processing once committed."""
-    with transaction.atomic():
-        entry = InboxEntry.objects.create(
-            provider=token.provider,
-            token=token,
-            source=source,
-            body=body,
-            alert_count=len(parsed.alerts),
-            truncated_alerts=parsed.truncated_alerts,
-        )
-        transaction.on_commit(lambda: enqueue(entry.pk))
-    return entry
-
-
-def enqueue(entry_id: int) -> bool:
-    """Publish the processing task; an unreachable broker is logged, never raised: the sweep
-    will pick the body up later."""
-    from runbooks.tasks import process_inbox_entry
-
-    try:
-        process_inbox_entry.apply_async(args=[entry_id], retry=False)
-        return True
-    except Exception as exc:  # kombu raises several kinds for a broker that is away
-        log.warning("Could not enqueue inbox entry %s (%s); the sweep will retry.", entry_id, exc)
-        return False
-
-
-def stale_entries(older_than: timedelta):
-    cutoff = timezone.now() - older_than
-    return InboxEntry.objects.filter(
-        processed_at__isnull=True, failed_at__isnull=True, received_at__lte=cutoff
+    """Store the body (bytes, as received), for the token's provider. The token is the actor:
+    it must still be allowed to send that provider's alerts."""
+    if not token_may_send_alerts(token):
+        raise NotAllowed("This token may not send alerts for its provider.")
+    return InboxEntry.objects.create(
+        provider=token.provider,
+        token=token,
+        source=source,
+        body=body,
+        alert_count=len(parsed.alerts),
+        truncated_alerts=parsed.truncated_alerts,
     )
 
 
-def sweep(older_than: timedelta | None = None) -> int:
-    """Enqueue again every body still unprocessed after a short delay."""
-    delay = older_than if older_than is not None else settings.OPENOPS_SWEEP_AFTER
-    ids = list(stale_entries(delay).order_by("pk").values_list("pk", flat=True)[:1000])
-    return sum(enqueue(pk) for pk in ids)
+def stale_entries(older_than: timedelta | None = None):
+    """Bodies still unprocessed after a short delay (the sweep enqueues them again)."""
+    cutoff = timezone.now() - (
+        older_than if older_than is not None else settings.OPENOPS_SWEEP_AFTER
+    )
+    return InboxEntry.objects.filter(
+        processed_at__isnull=True, failed_at__isnull=True, received_at__lte=cutoff
+    )
 
 
 def process(entry_id: int) -> None:
@@ -135,7 +123,7 @@ def _record(entry: InboxEntry, parsed: payloads.ParsedBody) -> None:
     AlertEvent.objects.bulk_create(events, ignore_conflicts=True)
     misses = Counter(alert.alertname for alert in new if alert.runbook is None)
     for alertname, times in sorted(misses.items()):  # one write per name, not per alert
-        services.record_miss(alertname, provider, times)
+        record_miss(alertname, provider, times)
 
 
 def _deduplicate(alerts: list[payloads.ParsedAlert]) -> dict:

@@ -1,0 +1,50 @@
+"""The one access helper: fetch what a user asks for, for an action, or refuse (DESIGN §3).
+
+Pages and API both fetch documents through `get_document(user, kind, slug, action)`: what the
+user may not see is `Http404`, exactly like what does not exist; what they may see but not do
+is `PermissionDenied` (403). The API turns an anonymous caller's 404 into a 401.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from runbooks.kinds.registry import KINDS
+from runbooks.models import Document
+from runbooks.visibility import can_delete, can_edit, can_publish
+
+VIEW, EDIT, PUBLISH, DELETE = "view", "edit", "publish", "delete"
+RULES = {
+    VIEW: (None, ""),
+    EDIT: (can_edit, "You may read this document but not change it."),
+    PUBLISH: (can_publish, "Only the creator or an admin of its provider publishes it."),
+    DELETE: (can_delete, "Only admins of the document's provider delete it."),
+}
+
+
+def documents(user, kind: str):
+    """The documents of `kind` that `user` may see, as the kind's own model."""
+    return KINDS[kind].model.objects.visible_to(user).filter(kind=kind)
+
+
+def allows(user, action: str, document: Document) -> bool:
+    rule, _ = RULES[action]
+    return rule is None or rule(user, document)
+
+
+def check(user, action: str, document: Document) -> None:
+    """PermissionDenied unless `user` may do `action` to a document they can see."""
+    if not allows(user, action, document):
+        raise PermissionDenied(RULES[action][1])
+
+
+def get_document(user, kind: str, slug: str, action: str = VIEW) -> Document:
+    """The document of `kind` with `slug`, if `user` may see it and do `action` to it."""
+    queryset = documents(user, kind).select_related(
+        "provider", "current_revision__author", "creator"
+    )
+    try:
+        document = queryset.get(slug=slug)
+    except queryset.model.DoesNotExist:
+        raise Http404(f"No {kind} with this address is visible to you.") from None
+    check(user, action, document)
+    return document

@@ -1,0 +1,100 @@
+"""What a kind is made of. Only models and the form/serializer field libraries are imported
+here, so every layer above (services, forms, API, views) may ask a kind about itself."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django import forms
+from rest_framework import serializers
+
+from runbooks.filters import DocumentFilter
+from runbooks.models import Document
+
+
+@dataclass(frozen=True)
+class DetailField:
+    """One field of a kind's own: its form field, its API field, and how a value is tidied."""
+
+    name: str
+    form_field: Callable[[], forms.Field]
+    api_field: Callable[..., serializers.Field]
+    tidy: Callable[[Any], Any] = lambda value: value
+
+
+@dataclass(frozen=True)
+class PageAction:
+    """An extra page of the kind under `/<prefix>/<slug>/…`: (route, dotted view, URL name)."""
+
+    route: str
+    view: str
+    name: str
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    kind: str
+    label: str
+    model: type[Document]
+    url_prefix: str
+    default_status: str
+    default_visibility: str
+    fields: tuple[DetailField, ...] = ()
+    # Read-only API fields beyond `fields`: a name, and a factory for those that are not
+    # model columns (None for a column).
+    api_read_only: dict[str, Callable[[], serializers.Field] | None] = field(default_factory=dict)
+    page_actions: tuple[PageAction, ...] = ()
+    api_mixins: tuple[str, ...] = ()  # dotted paths of viewset mixins with extra actions
+    # Template parts the kind adds to the shared pages, by slot: "banner" (above the title),
+    # "meta" (badges), "status" (below the revision line), "actions" (buttons), "after" (below
+    # the text), "filters" (list page).
+    parts: dict[str, str] = field(default_factory=dict)
+    page_context: str = ""  # dotted path of f(request, document) -> extra context, read page
+    filterset: type | None = None  # the kind's FilterSet (page list and API list alike)
+    on_create: Callable[[Document], None] = lambda document: None
+    on_change: Callable[[Document, set[str]], set[str]] = lambda document, changed: set()
+
+    @property
+    def filters(self) -> type:
+        return self.filterset or DocumentFilter
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields)
+
+    def new(self, **values) -> Document:
+        """An unsaved document of this kind (its own fields from `values`, tidied)."""
+        document = self.model(kind=self.kind)
+        for name, value in values.items():
+            setattr(document, name, value)
+        self.apply(document, {})
+        return document
+
+    def apply(self, document: Document, values: dict) -> set[str]:
+        """Set this kind's own fields from `values`; the names of the columns that changed."""
+        changed = set()
+        for spec in self.fields:
+            if spec.name in values and values[spec.name] is not None:
+                value = spec.tidy(values[spec.name])
+                if getattr(document, spec.name) != value:
+                    setattr(document, spec.name, value)
+                    changed.add(spec.name)
+        return changed | self.on_change(document, changed) if changed else changed
+
+    def initial(self, document: Document) -> dict:
+        return {spec.name: getattr(document, spec.name) for spec in self.fields}
+
+
+@dataclass
+class Registry:
+    kinds: dict[str, KindSpec] = field(default_factory=dict)
+
+    def register(self, spec: KindSpec) -> KindSpec:
+        self.kinds[spec.kind] = spec
+        return spec
+
+    def __getitem__(self, kind: str) -> KindSpec:
+        return self.kinds[kind]
+
+    def __iter__(self):
+        return iter(self.kinds.values())

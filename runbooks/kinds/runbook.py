@@ -1,0 +1,76 @@
+"""Runbooks: a component, a review cycle, alert routes and the alert banner on their page."""
+
+from django import forms
+from django.utils import timezone
+from rest_framework import serializers
+
+from runbooks.choices import Kind, Status, Visibility
+from runbooks.filters import RunbookFilter
+from runbooks.models import Runbook
+
+from .base import DetailField, KindSpec, PageAction
+
+
+def _started_review(runbook: Runbook) -> None:
+    runbook.reviewed_at = timezone.now()
+    runbook.review_due_at = runbook.compute_review_due()
+
+
+def _derived(runbook: Runbook, changed: set[str]) -> set[str]:
+    if "review_interval_days" in changed:
+        runbook.review_due_at = runbook.compute_review_due()
+        return {"review_due_at"}
+    return set()
+
+
+RUNBOOK = KindSpec(
+    kind=Kind.RUNBOOK,
+    label="Runbook",
+    model=Runbook,
+    url_prefix="runbooks",
+    default_status=Status.PUBLISHED,
+    default_visibility=Visibility.PUBLIC,
+    fields=(
+        DetailField(
+            "component",
+            lambda: forms.CharField(
+                max_length=100, required=False, help_text="e.g. nova, ceph, kubernetes, network."
+            ),
+            lambda **kw: serializers.CharField(max_length=100, allow_blank=True, **kw),
+            tidy=lambda value: value.strip(),
+        ),
+        DetailField(
+            "review_interval_days",
+            lambda: forms.IntegerField(
+                min_value=1, max_value=3650, initial=180, label="Review every (days)"
+            ),
+            lambda **kw: serializers.IntegerField(min_value=1, max_value=3650, **kw),
+        ),
+    ),
+    api_read_only={
+        "reviewed_at": None,
+        "stale": lambda: serializers.BooleanField(read_only=True),
+    },
+    page_actions=(
+        PageAction("<slug:slug>/review/", "runbooks.views.runbooks.runbook_review", "review"),
+        PageAction("<slug:slug>/routes/", "runbooks.views.routes.route_add", "route-add"),
+        PageAction(
+            "<slug:slug>/routes/<id:route_id>/delete/",
+            "runbooks.views.routes.route_delete",
+            "route-delete",
+        ),
+    ),
+    api_mixins=("runbooks.api.runbooks.ReviewAction",),
+    parts={
+        "banner": "documents/runbook/_banner.html",
+        "meta": "documents/runbook/_meta.html",
+        "status": "documents/runbook/_status.html",
+        "actions": "documents/runbook/_actions.html",
+        "after": "documents/runbook/_after.html",
+        "filters": "documents/runbook/_filters.html",
+    },
+    page_context="runbooks.views.runbooks.detail_context",
+    filterset=RunbookFilter,
+    on_create=_started_review,
+    on_change=_derived,
+)

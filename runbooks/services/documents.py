@@ -1,0 +1,371 @@
+"""Documents of every kind: create, edit (a new revision plus details), restore, change status,
+publish, delete. Each kind's own fields are the kind's (`runbooks.kinds`); nothing here tests
+which kind a document is."""
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils.text import slugify
+
+from runbooks import markdown
+from runbooks.choices import Status, Visibility
+from runbooks.kinds.registry import KINDS
+from runbooks.models import Document, Provider, Revision
+from runbooks.visibility import (
+    can_delete,
+    can_edit,
+    can_publish,
+    can_set_status,
+    can_write_in,
+)
+
+from .base import EditConflict, require, user_or_none
+from .tags import checked_tags, set_tags
+
+MAX_SLUG = 200
+EDIT_DENIED = "You may read this document but not change it."
+PUBLISH_DENIED = "Only the creator or an admin of its provider publishes it."
+AUDIENCE_DENIED = "Only those who publish a document change who reads it."
+
+
+# --- Checks, all before anything is written ---------------------------------------------------
+
+
+def unique_slug(kind: str, title: str) -> str:
+    base = slugify(title)[:MAX_SLUG].strip("-") or kind
+    slug, n = base, 1
+    while Document.objects.filter(kind=kind, slug=slug).exists():
+        n += 1
+        suffix = f"-{n}"
+        slug = base[: MAX_SLUG - len(suffix)] + suffix
+    return slug
+
+
+def _check_slug(kind: str, slug: str) -> str:
+    if slug != slugify(slug) or len(slug) > MAX_SLUG:
+        raise ValidationError(
+            {"slug": "Use lower-case letters, digits and hyphens (at most 200 characters)."}
+        )
+    if Document.objects.filter(kind=kind, slug=slug).exists():
+        raise ValidationError({"slug": f"A {kind} with the slug {slug!r} already exists."})
+    return slug
+
+
+def _check_title(title: str) -> str:
+    title = " ".join((title or "").split())
+    if not title:
+        raise ValidationError({"title": "A title is needed."})
+    if len(title) > 200:
+        raise ValidationError({"title": "The title is longer than 200 characters."})
+    return title
+
+
+def _check_visibility(provider: Provider | None, visibility: str) -> str:
+    if visibility not in Visibility.values:
+        raise ValidationError({"visibility": f"{visibility!r} is not a visibility."})
+    if provider is None and visibility == Visibility.PROVIDER:
+        raise ValidationError(
+            {"visibility": "A community document has no provider to keep it private to."}
+        )
+    return visibility
+
+
+def _rendered(body: str) -> markdown.Rendered:
+    """The body rendered, before anything is written: too long or too complex is a field
+    error, and nothing is saved."""
+    try:
+        return markdown.render(body)
+    except ValidationError as exc:
+        raise ValidationError({"body": exc.messages}) from None
+
+
+def _write_revision(document, number, *, title, body, rendered, author, message, parent):
+    revision = Revision.objects.create(
+        document=document,
+        number=number,
+        parent=parent,
+        title=title,
+        body=body,
+        html=rendered.html,
+        toc=rendered.toc,
+        author=author,
+        message=message[:300],
+    )
+    document.current_revision = revision
+    document.title = title
+    document.save(update_fields=["current_revision", "title", "updated_at"])
+    return revision
+
+
+def current_number(document: Document) -> int:
+    return document.current_revision.number if document.current_revision else 0
+
+
+# --- Create -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_document(
+    *,
+    actor,
+    kind: str,
+    title: str,
+    body: str,
+    provider: Provider | None = None,
+    slug: str | None = None,
+    visibility: str | None = None,
+    status: str | None = None,
+    tags: Iterable[str] = (),
+    message: str = "",
+    **details,
+) -> Document:
+    """Create a document with its first revision, using the kind's defaults (DESIGN §3).
+
+    `details` are the kind's own fields (a runbook's component, review interval, …).
+    """
+    require(actor, can_write_in, provider, message="You are not an editor there.")
+    spec = KINDS[kind]
+    unknown = set(details) - set(spec.field_names) - {"source_name", "front_matter"}
+    if unknown:
+        raise ValidationError(dict.fromkeys(sorted(unknown), "Not a field of this kind."))
+    title = _check_title(title)
+    body = markdown.normalise(body)
+    rendered = _rendered(body)
+    parsed_tags = checked_tags(tags)
+    if status is not None and status not in Status.values:
+        raise ValidationError({"status": f"{status!r} is not a status."})
+    document = spec.new(
+        slug=_check_slug(kind, slug) if slug else unique_slug(kind, title),
+        title=title,
+        provider=provider,
+        visibility=_check_visibility(provider, visibility or spec.default_visibility),
+        status=status or spec.default_status,
+        creator=user_or_none(actor),
+    )
+    spec.apply(document, details)
+    for name in {"source_name", "front_matter"} & details.keys():  # set by imports only
+        setattr(document, name, details[name])
+    spec.on_create(document)
+    try:
+        with transaction.atomic():
+            document.save()
+    except IntegrityError:
+        raise ValidationError({"slug": "That slug was taken a moment ago; try again."}) from None
+    _write_revision(
+        document,
+        1,
+        title=title,
+        body=body,
+        rendered=rendered,
+        author=user_or_none(actor),
+        message=message,
+        parent=None,
+    )
+    set_tags(document, parsed_tags)
+    return document
+
+
+# --- Edit -------------------------------------------------------------------------------------
+
+
+def _lock(document: Document) -> Document:
+    """Re-read the document under a row lock (PostgreSQL) with its current revision."""
+    return (
+        Document.objects.select_for_update(of=("self",))
+        .select_related("current_revision")
+        .get(pk=document.pk)
+    )
+
+
+@transaction.atomic
+def edit_document(
+    document: Document,
+    *,
+    actor,
+    base_revision: int | None,
+    title: str | None = None,
+    body: str | None = None,
+    message: str = "",
+    tags: Iterable[str] | None = None,
+    visibility: str | None = None,
+    **details,
+) -> Revision | None:
+    """One edit: a new revision when title or body changed, plus tags, visibility and the
+    kind's own fields — all checked first, then written together, or nothing at all.
+
+    Refuses with EditConflict when `base_revision` is not the current one: nothing is ever
+    overwritten silently. Two concurrent edits from the same base cannot both win: the row lock
+    serialises them, and the unique (document, number) constraint catches any that slip past.
+    Returns the new revision, or None when the text did not change.
+    """
+    require(actor, can_edit, document, message=EDIT_DENIED)
+    spec = KINDS[document.kind]
+    unknown = set(details) - set(spec.field_names)
+    if unknown:
+        raise ValidationError(dict.fromkeys(sorted(unknown), "Not a field of this kind."))
+    current = document.current_revision
+    title = _check_title(title if title is not None else current.title)
+    body = markdown.normalise(body if body is not None else current.body)
+    parsed_tags = checked_tags(tags)
+    if visibility is not None and visibility != document.visibility:
+        require(actor, can_publish, document, message=AUDIENCE_DENIED)
+        _check_visibility(document.provider, visibility)
+    text_changed = not current or (current.title, current.body) != (title, body)
+    rendered = _rendered(body) if text_changed else None  # before the row lock: it takes time
+    locked = _lock(document)
+    if base_revision != current_number(locked):
+        raise EditConflict(locked, base_revision)
+    revision = None
+    if text_changed and (locked.current_revision.title, locked.current_revision.body) != (
+        title,
+        body,
+    ):
+        revision = _new_revision(
+            locked, title, body, rendered, user_or_none(actor), message, base_revision
+        )
+    _save_details(document, locked, spec, details, visibility)
+    if parsed_tags is not None:
+        set_tags(document, parsed_tags)
+    return revision
+
+
+def _new_revision(locked, title, body, rendered, author, message, base) -> Revision:
+    try:
+        with transaction.atomic():
+            return _write_revision(
+                locked,
+                current_number(locked) + 1,
+                title=title,
+                body=body,
+                rendered=rendered,
+                author=author,
+                message=message,
+                parent=base,
+            )
+    except IntegrityError:
+        fresh = Document.objects.select_related("current_revision").get(pk=locked.pk)
+        raise EditConflict(fresh, base) from None
+
+
+def _save_details(document, locked, spec, details, visibility) -> None:
+    """The kind's own fields and the visibility, on the caller's object too."""
+    for name in ("current_revision", "title", "updated_at"):
+        setattr(document, name, getattr(locked, name))
+    if details and not isinstance(document, spec.model):  # a plain Document of a richer kind
+        document = spec.model.objects.get(pk=document.pk)
+    changed = spec.apply(document, details)
+    if visibility is not None and visibility != document.visibility:
+        document.visibility = visibility
+        changed.add("visibility")
+    if changed:
+        document.save(update_fields=[*sorted(changed), "updated_at"])
+
+
+def add_revision(
+    document: Document,
+    *,
+    actor,
+    title: str,
+    body: str,
+    base_revision: int | None,
+    message: str = "",
+) -> Revision | None:
+    """A text-only edit (imports, demo data): `edit_document` with title and body."""
+    return edit_document(
+        document,
+        actor=actor,
+        base_revision=base_revision,
+        title=title,
+        body=body,
+        message=message,
+    )
+
+
+def restore_revision(document: Document, number: int, *, actor, base_revision: int) -> Revision:
+    """Add a revision with revision `number`'s content; the history keeps everything."""
+    require(actor, can_edit, document, message=EDIT_DENIED)
+    try:
+        old = document.revisions.get(number=number)
+    except Revision.DoesNotExist:
+        raise ValidationError({"revision": f"Revision {number} does not exist."}) from None
+    revision = edit_document(
+        document,
+        actor=actor,
+        base_revision=base_revision,
+        title=old.title,
+        body=old.body,
+        message=f"Restored revision {number}",
+    )
+    if revision is None:
+        raise ValidationError({"revision": f"Revision {number} is the same as the current one."})
+    return revision
+
+
+# --- Life cycle -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def set_status(document: Document, status: str, *, actor) -> Document:
+    """Move the document to `status`; releasing it, or taking it back, needs publish rights."""
+    if status not in Status.values:
+        raise ValidationError({"status": f"{status!r} is not a status."})
+    require(
+        actor,
+        can_set_status,
+        document,
+        status,
+        message="Only the creator or an admin of its provider releases a document or takes it "
+        "back.",
+    )
+    document.status = status
+    document.save(update_fields=["status", "updated_at"])
+    return document
+
+
+@transaction.atomic
+def publish(
+    document: Document,
+    *,
+    actor,
+    visibility: str | None = None,
+    embargo_until: datetime | None = None,
+) -> Document:
+    """Release a document to its audience, optionally after an embargo."""
+    require(actor, can_publish, document, message=PUBLISH_DENIED)
+    if visibility:
+        document.visibility = _check_visibility(document.provider, visibility)
+    document.status = Status.PUBLISHED
+    document.embargo_until = embargo_until
+    document.save(update_fields=["status", "visibility", "embargo_until", "updated_at"])
+    return document
+
+
+@transaction.atomic
+def delete_document(document: Document, *, actor) -> None:
+    require(actor, can_delete, document, message="Only admins of its provider delete it.")
+    Document.objects.filter(pk=document.pk).update(current_revision=None)
+    document.delete()
+
+
+def rerender_all(progress=None, batch: int = 200) -> tuple[int, int]:
+    """Render every revision again with the current renderer and allow-list (a system task).
+
+    Revision text never changes; only the stored HTML and table of contents, which are derived
+    from it, are refreshed. Returns (changed, total).
+    """
+    changed = total = 0
+    queryset = Revision.objects.order_by("pk").only("pk", "body", "html", "toc")
+    for revision in queryset.iterator(chunk_size=batch):
+        total += 1
+        try:
+            rendered = markdown.render(revision.body)
+        except ValidationError:  # too complex for today's renderer: keep what was stored
+            continue
+        if (rendered.html, rendered.toc) != (revision.html, revision.toc):
+            Revision.objects.filter(pk=revision.pk).update(html=rendered.html, toc=rendered.toc)
+            changed += 1
+        if progress and total % 1000 == 0:
+            progress(f"… {total} revisions")
+    return changed, total

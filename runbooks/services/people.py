@@ -1,0 +1,58 @@
+"""Providers, the people who belong to them, and their roles."""
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.text import slugify
+
+from runbooks import inputs
+from runbooks.models import Membership, Provider, Role
+from runbooks.visibility import can_manage_members
+
+from .base import require
+
+
+def _is_superuser(user) -> bool:
+    return user.is_authenticated and user.is_superuser
+
+
+@transaction.atomic
+def create_provider(slug: str, name: str, website: str = "", *, actor) -> tuple[Provider, bool]:
+    """Create a provider, or update name and website of an existing one (operators only)."""
+    require(actor, _is_superuser, message="Only operators of this site create providers.")
+    if slug != slugify(slug) or not slug:
+        raise ValidationError(f"{slug!r} is not a valid slug: use lower-case letters, digits, -.")
+    try:
+        inputs.validate_http_url(website)
+    except ValidationError:
+        raise ValidationError({"website": f"{website[:80]!r} is not an http(s) URL."}) from None
+    return Provider.objects.update_or_create(slug=slug, defaults={"name": name, "website": website})
+
+
+@transaction.atomic
+def set_membership(provider: Provider, user, role: str, *, actor):
+    """Give `user` `role` at `provider`, updating the role of an existing membership."""
+    require(actor, can_manage_members, provider, message="Only the provider's admins do this.")
+    if role not in Role.values:
+        raise ValidationError(f"{role!r} is not a role: use one of {', '.join(Role.values)}.")
+    membership, created = Membership.objects.update_or_create(
+        user=user, provider=provider, defaults={"role": role}
+    )
+    if hasattr(user, "_openops_roles"):
+        del user._openops_roles  # the cached roles of this user object are stale now
+    return membership, created
+
+
+@transaction.atomic
+def ensure_user(username: str, password: str | None = None, *, actor, **fields):
+    """Return the user called `username`, creating it if needed; set the password if given."""
+    require(actor, _is_superuser, message="Only operators of this site create accounts.")
+    User = get_user_model()
+    user, created = User.objects.get_or_create(username=username, defaults=fields)
+    if password is not None:
+        user.set_password(password)
+        user.save(update_fields=["password"])
+    elif created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user

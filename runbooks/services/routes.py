@@ -1,0 +1,102 @@
+"""Alert routes (alert name + matchers → runbook) and the count of alerts that found none."""
+
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from runbooks import alerting
+from runbooks.models import AlertRoute, Document, Provider, RunbookMiss
+from runbooks.visibility import can_manage_route
+
+from .base import require, user_or_none
+
+ROUTE_DENIED = (
+    "Routes scoped to a provider are its editors'; community routes lead to community runbooks."
+)
+
+
+def _check_route(alertname: str, runbook: Document, provider: Provider | None) -> str:
+    alertname = (alertname or "").strip()
+    if not alertname or len(alertname) > 200:
+        raise ValidationError({"alertname": "An alert name of 1 to 200 characters is needed."})
+    if runbook.kind != "runbook":
+        raise ValidationError({"runbook": "Routes lead to runbooks."})
+    if provider is None and runbook.provider_id is not None:
+        raise ValidationError(
+            {"provider": "A community route leads to a community runbook only; scope it."}
+        )
+    if provider is not None and runbook.provider_id not in (None, provider.pk):
+        raise ValidationError(
+            {"runbook": "A route leads to its provider's or a community runbook."}
+        )
+    return alertname
+
+
+def _checked_matchers(matchers) -> list[dict]:
+    try:
+        parsed = alerting.matchers_from_dicts(matchers)
+    except alerting.MatcherError as exc:
+        raise ValidationError({"matchers": str(exc)}) from None
+    return [m.as_dict() for m in parsed]
+
+
+def _check_priority(priority) -> int:
+    if not isinstance(priority, int) or not -1000 <= priority <= 1000:
+        raise ValidationError({"priority": "A whole number from -1000 to 1000."})
+    return priority
+
+
+@transaction.atomic
+def save_route(
+    *,
+    actor,
+    alertname: str,
+    runbook,
+    provider: Provider | None = None,
+    matchers: Iterable[dict] = (),
+    priority: int = 0,
+    route: AlertRoute | None = None,
+) -> AlertRoute:
+    """Create a route, or change `route`. Everything is checked first (the alert name, where
+    it may lead, every matcher's regex); the case-folded key always follows the name."""
+    require(actor, can_manage_route, provider, runbook, message=ROUTE_DENIED)
+    if route is not None:  # moving a route needs the right over where it was, too
+        require(actor, can_manage_route, route.provider, route.runbook, message=ROUTE_DENIED)
+    alertname = _check_route(alertname, runbook, provider)
+    matchers = _checked_matchers(matchers)
+    priority = _check_priority(priority)
+    route = route or AlertRoute(created_by=user_or_none(actor))
+    route.alertname = alertname
+    route.alertname_key = alertname.casefold()
+    route.runbook_id = runbook.pk
+    route.provider = provider
+    route.matchers = matchers
+    route.priority = priority
+    route.save()
+    return route
+
+
+@transaction.atomic
+def delete_route(route: AlertRoute, *, actor) -> None:
+    require(actor, can_manage_route, route.provider, route.runbook, message=ROUTE_DENIED)
+    route.delete()
+
+
+def record_miss(alertname: str, provider: Provider | None, times: int = 1) -> None:
+    """Count alerts that found no runbook, for the missing-runbooks list (a system count)."""
+    alertname = alertname.strip()[:200]
+    key = alertname.casefold()
+    rows = RunbookMiss.objects.filter(alertname_key=key, provider=provider)
+    with transaction.atomic():
+        if rows.update(count=F("count") + times, last_seen=timezone.now()):
+            return
+        try:
+            with transaction.atomic():
+                RunbookMiss.objects.create(
+                    alertname=alertname, alertname_key=key, provider=provider, count=times
+                )
+        except IntegrityError:  # someone else created it a moment ago
+            rows.update(count=F("count") + times, last_seen=timezone.now())

@@ -1,0 +1,46 @@
+"""Tags: labels shared by all kinds of documents, created on first use."""
+
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.utils.text import slugify
+
+from runbooks.models import Document, Tag
+
+MAX_TAGS = 20
+
+
+def parse_tags(labels: Iterable[str]) -> list[tuple[str, str]]:
+    """[(slug, label)] for user input, refusing labels with no letters or digits."""
+    parsed: dict[str, str] = {}
+    for raw in labels:
+        label = " ".join(raw.split())
+        if not label:
+            continue
+        slug = slugify(label)[:50]
+        if not slug:
+            raise ValidationError(f"Tag {label!r} needs at least one letter or digit.")
+        if len(label) > 50:
+            raise ValidationError(f"Tag {label[:20]!r}… is longer than 50 characters.")
+        parsed.setdefault(slug, label)
+    if len(parsed) > MAX_TAGS:
+        raise ValidationError(f"At most {MAX_TAGS} tags per document.")
+    return list(parsed.items())
+
+
+def checked_tags(labels: Iterable[str] | None) -> list[tuple[str, str]] | None:
+    """parse_tags as a field error on `tags`, for services that validate before writing."""
+    if labels is None:
+        return None
+    try:
+        return parse_tags(labels)
+    except ValidationError as exc:
+        raise ValidationError({"tags": exc.messages}) from None
+
+
+def set_tags(document: Document, parsed: list[tuple[str, str]]) -> None:
+    """Replace the document's tags with already parsed ones (inside the caller's transaction)."""
+    tags = [
+        Tag.objects.get_or_create(slug=slug, defaults={"label": label})[0] for slug, label in parsed
+    ]
+    document.tags.set(tags)
