@@ -38,7 +38,7 @@ class DocumentForm(forms.Form):
         self.spec = KINDS[kind]
         for detail in self.spec.fields:
             self.fields[detail.name] = detail.form_field()
-        self.order_fields(["title", *self.spec.field_names, "tags", "body"])
+        self.order_fields(["title", "body", "tags", *self.spec.field_names, "message"])
 
     @property
     def details(self) -> dict:
@@ -70,9 +70,8 @@ class NewDocumentForm(DocumentForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.order_fields(
-            ["title", "provider", "visibility", "slug", *self.spec.field_names, "tags", "body"]
-        )
+        head = [f.name for f in self.spec.fields if f.placement == "head"]
+        self.order_fields(["title", "provider", "visibility", "slug", *head, "tags", "body"])
         self.providers = {str(p.pk): p for p in writable_providers(user)}
         choices = [(pk, p.name) for pk, p in self.providers.items()]
         if user.is_staff or self.providers:

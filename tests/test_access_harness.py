@@ -72,47 +72,61 @@ def secrets(provider_a, alice):
     return access.make_secrets(provider_a, alice)
 
 
+@pytest.fixture
+def clients(personas):
+    """One client per persona, signed in once and reused for every URL of a test."""
+    return {persona: client_for(user) for persona, user in personas.items()}
+
+
+# Every pattern that shows document content, checked one pattern per test.
+CHECKED = [
+    (name, pattern)
+    for name, pattern in _patterns()
+    if name not in access.OPEN and name not in access.PERSONAL_OBJECTS
+]
+
+
+@pytest.mark.parametrize("name,pattern", CHECKED, ids=[name for name, _ in CHECKED])
 def test_every_page_hides_private_content_from_those_who_may_not_see_it(
-    personas, secrets, provider_a
+    clients, secrets, provider_a, name, pattern
 ):
-    checked = 0
-    for name, pattern in _patterns():
-        if name in access.OPEN or name in access.PERSONAL_OBJECTS:
+    for secret_name, secret in secrets.items():
+        url = _url_for(name, pattern, secret, provider_a)
+        if url is None:
             continue
-        for secret_name, secret in secrets.items():
-            url = _url_for(name, pattern, secret, provider_a)
-            if url is None:
-                continue
-            about_secret = (
-                _kind_of(name) is not None and "slug" in _params(pattern)
-            ) or name in access.GUARDED
-            for persona, user in personas.items():
-                client = client_for(user)
-                response = client.get(url)
-                body = response.content.decode(errors="replace")
-                may_see = persona in access.SEERS[secret_name]
-                if not may_see:
-                    assert secret.title not in body, f"{persona} sees {secret_name} at {url}"
-                    assert f"SECRET-BODY {secret.title}" not in body, (
-                        f"{persona} sees a secret body at {url}"
-                    )
-                    if about_secret:
-                        assert _refused(response), f"{persona} got {response.status_code} at {url}"
-                        post = client.post(url, {"title": "x", "body": "y"})
-                        assert _refused(post), f"{persona} POST got {post.status_code} at {url}"
-                elif (
-                    about_secret
-                    and _kind_of(name)
-                    and access.action_of(name, _kind_of(name)) not in access.POST_ONLY
-                ):
-                    # The check could fail: those who may see it do get the page (alice, the
-                    # author, may also change it; a reader may be refused a change with 403).
-                    expected = {200} if persona == "alice" else {200, 403}
-                    assert response.status_code in expected, (
-                        f"{persona} got {response.status_code} at {url}"
-                    )
-                checked += 1
-    assert checked > 0
+        about_secret = (
+            _kind_of(name) is not None and "slug" in _params(pattern)
+        ) or name in access.GUARDED
+        for persona, client in clients.items():
+            response = client.get(url)
+            body = response.content.decode(errors="replace")
+            may_see = persona in access.SEERS[secret_name]
+            if not may_see:
+                assert secret.title not in body, f"{persona} sees {secret_name} at {url}"
+                assert f"SECRET-BODY {secret.title}" not in body, (
+                    f"{persona} sees a secret body at {url}"
+                )
+                if about_secret:
+                    assert _refused(response), f"{persona} got {response.status_code} at {url}"
+                    post = client.post(url, {"title": "x", "body": "y"})
+                    assert _refused(post), f"{persona} POST got {post.status_code} at {url}"
+            elif (
+                about_secret
+                and _kind_of(name)
+                and access.action_of(name, _kind_of(name)) not in access.POST_ONLY
+            ):
+                # The check could fail: those who may see it do get the page (alice, the
+                # author, may also change it; a reader may be refused a change with 403).
+                expected = {200} if persona == "alice" else {200, 403}
+                assert response.status_code in expected, (
+                    f"{persona} got {response.status_code} at {url}"
+                )
+
+
+def test_the_harness_checks_every_kind_of_page():
+    """The check could fail: the parametrized list above covers pages, API routes and links."""
+    names = {name for name, _ in CHECKED}
+    assert {"runbook-detail", "api-runbook-detail", "alert-link", "alert-detail"} <= names
 
 
 def test_nobody_but_the_owner_reaches_what_is_personal(personas):

@@ -215,6 +215,7 @@ def viewset_for(spec) -> type[DocumentViewSet]:
             "write_serializer_class": write,
             "patch_serializer_class": patch,
             "filterset_class": spec.filters,
+            "__doc__": f"{spec.label}s you may see: read, write, history, life cycle.",
         },
     )
     name = spec.label.lower()

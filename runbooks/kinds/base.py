@@ -20,6 +20,8 @@ class DetailField:
     form_field: Callable[[], forms.Field]
     api_field: Callable[..., serializers.Field]
     tidy: Callable[[Any], Any] = lambda value: value
+    # Where a new document's form asks for it: before the text ("head") or after it ("tail").
+    placement: str = "head"
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,7 @@ RUNBOOK = KindSpec(
                 min_value=1, max_value=3650, initial=180, label="Review every (days)"
             ),
             lambda **kw: serializers.IntegerField(min_value=1, max_value=3650, **kw),
+            placement="tail",
         ),
     ),
     api_read_only={
