@@ -179,6 +179,8 @@ AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_FAILURE_LIMIT = LOGIN_RATE.count
 AXES_COOLOFF_TIME = LOGIN_RATE.period
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# Counted under a storable username: a hostile one (NUL, 300 KB) must not break the sign-in.
+AXES_USERNAME_CALLABLE = "runbooks.signin.counted_username"
 # A success must not clear the counts: it would clear the address's failures on other users
 # too, so an attacker could sign in to their own account to reset the budget.
 AXES_RESET_ON_SUCCESS = False

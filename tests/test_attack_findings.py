@@ -11,6 +11,7 @@ import pytest
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.test import Client
 
 from runbooks.choices import Kind, Status
@@ -144,8 +145,12 @@ def test_a_lone_surrogate_in_the_alertname_without_fingerprint(send, alert_token
     assert client_for(alice).get("/alerts/").status_code == 200
 
 
+@pytest.mark.skipif(
+    connection.vendor == "postgresql", reason="jsonb never accepted lone surrogates"
+)
 def test_a_stored_surrogate_from_before_the_fix_reads_cleanly(provider_a, alice):
-    """JSON columns store lone surrogates escaped; reading them back must not break pages."""
+    """SQLite's JSON columns stored lone surrogates escaped; reading them back must not break
+    pages."""
     alert = Alert.objects.create(
         provider=provider_a,
         source="alertmanager",

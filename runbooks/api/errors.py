@@ -149,6 +149,8 @@ class RequestLimitsMiddleware:
     def __call__(self, request):
         if len(request.get_full_path()) > MAX_URL_LENGTH:
             return _refuse(request, f"The URL is longer than {MAX_URL_LENGTH} characters.", 414)
+        if "\x00" in request.path_info:  # nothing here has NUL in its name
+            return _refuse(request, "Not found.", 404)
         _clean_query(request)
         webhook = request.path in settings.OPENOPS_WEBHOOK_PATHS
         limit = settings.OPENOPS_WEBHOOK_MAX_BYTES if webhook else settings.OPENOPS_MAX_BODY_BYTES
