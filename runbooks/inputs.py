@@ -82,7 +82,7 @@ def _clean_value(value: Any) -> Any:
 # --- URLs ----------------------------------------------------------------------------------
 
 URL_SCHEMES = ("http", "https")
-MAX_URL = 2000
+MAX_URL = 8192  # Prometheus generator URLs carry the whole expression
 
 
 def is_http_url(value: str) -> bool:
