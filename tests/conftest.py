@@ -19,6 +19,15 @@ PASSWORD = "persona-password-1"
 
 
 @pytest.fixture(autouse=True, scope="session")
+def static_files_looked_up_on_demand():
+    """Every test Client builds its own middleware, and whitenoise would scan every static
+    file (the admin's and the API docs' included) each time; look them up on demand instead."""
+    from django.conf import settings
+
+    settings.WHITENOISE_AUTOREFRESH = True
+
+
+@pytest.fixture(autouse=True, scope="session")
 def fast_password_hashing():
     """Personas are made for every test; PBKDF2's million rounds would dominate the run."""
     from django.conf import settings
