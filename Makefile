@@ -17,12 +17,21 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
+# `make run` serves as a small production would (DESIGN §2): DEBUG off, a secret key made once
+# under var/, static files collected and served, Celery on a filesystem broker under var/.
+# `DEBUG=true make run` gives the development server instead. Each can be overridden.
+RUN_ENV = DEBUG=$${DEBUG:-false} OPENOPS_TLS=$${OPENOPS_TLS:-false} \
+	SECRET_KEY="$${SECRET_KEY:-$$(cat var/secret_key)}" \
+	CELERY_BROKER_URL=$${CELERY_BROKER_URL-filesystem://}
+
 run: install
 	@mkdir -p var
-	$(BIN)/python manage.py migrate --noinput
-	@test -f var/.demo-seeded || ($(BIN)/python manage.py seed_demo && touch var/.demo-seeded)
-	@$(BIN)/python manage.py demo_logins
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	@test -s var/secret_key || $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(50))" > var/secret_key
+	@$(RUN_ENV) $(BIN)/python manage.py migrate --noinput
+	@$(RUN_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	@test -f var/.demo-seeded || ($(RUN_ENV) $(BIN)/python manage.py seed_demo && touch var/.demo-seeded)
+	@$(RUN_ENV) $(BIN)/python manage.py demo_logins --url http://$(HOST):$(PORT)/
+	@$(RUN_ENV) $(BIN)/python manage.py serve --host $(HOST) --port $(PORT)
 
 test: install
 	$(BIN)/python manage.py makemigrations --check --dry-run

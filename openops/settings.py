@@ -36,13 +36,18 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1"])
 
-BASE_URL = env_str("OPENOPS_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
-_base = urlsplit(BASE_URL)
-if _base.scheme not in ("http", "https") or not _base.netloc:
-    raise ImproperlyConfigured(
-        f"OPENOPS_BASE_URL={BASE_URL!r} is not valid: expected an absolute http(s) URL."
-    )
-CSRF_TRUSTED_ORIGINS = [f"{_base.scheme}://{_base.netloc}"]
+# Absolute links (API `url` fields, the runbook_url hint) use OPENOPS_BASE_URL; without it, the
+# address the request came to (ALLOWED_HOSTS guards the Host header), so `make run` on any port
+# gives working links.
+BASE_URL = env_str("OPENOPS_BASE_URL", "").rstrip("/")
+CSRF_TRUSTED_ORIGINS = []
+if BASE_URL:
+    _base = urlsplit(BASE_URL)
+    if _base.scheme not in ("http", "https") or not _base.netloc:
+        raise ImproperlyConfigured(
+            f"OPENOPS_BASE_URL={BASE_URL!r} is not valid: expected an absolute http(s) URL."
+        )
+    CSRF_TRUSTED_ORIGINS = [f"{_base.scheme}://{_base.netloc}"]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -240,6 +245,17 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "max_retries": 0,
     "visibility_timeout": 600,
 }
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    # `make run`: a broker that is just two folders under var/ (kombu's filesystem transport).
+    _queue = VAR_DIR / "celery"
+    for _folder in ("queue", "processed"):
+        (_queue / _folder).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_queue / "queue"),
+        "data_folder_out": str(_queue / "queue"),
+        "processed_folder": str(_queue / "processed"),
+        "store_processed": False,
+    }
 OPENOPS_SWEEP_AFTER = timedelta(seconds=env_int("OPENOPS_SWEEP_AFTER_SECONDS", 60, minimum=1))
 # Beat remembers when each periodic task last ran in a small file: under var/, never in the
 # working directory (compose's beat service names its own with --schedule).

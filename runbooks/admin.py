@@ -20,6 +20,7 @@ from runbooks.models import (
     Provider,
     RateCounter,
     Revision,
+    RouteChange,
     Runbook,
     RunbookMiss,
     Tag,
@@ -285,3 +286,10 @@ class RateCounterAdmin(ReadOnlyAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(RouteChange)
+class RouteChangeAdmin(ReadOnlyAdmin):
+    list_display = ["alertname", "action", "provider", "runbook", "actor", "at"]
+    list_filter = ["action", "provider"]
+    search_fields = ["alertname"]

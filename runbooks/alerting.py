@@ -141,3 +141,13 @@ def best_route(
         candidates = narrowed or candidates
     matching = [r for r in candidates if route_matches(r, labels)]
     return max(matching, key=precedence, default=None)
+
+
+_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+
+
+def alert_words(alertname: str) -> list[str]:
+    """The words of an alert name, lower-cased, for finding related runbooks:
+    `CephMonQuorumLost` → ceph, mon, quorum, lost; `KubeAPIDown` → kube, api, down."""
+    words = [w.lower() for w in _WORD.findall(alertname)]
+    return list(dict.fromkeys(w for w in words if len(w) >= 3))

@@ -33,12 +33,16 @@ class DocumentForm(forms.Form):
     )
     base_revision = forms.IntegerField(widget=forms.HiddenInput, min_value=0, max_value=2**31 - 1)
 
-    def __init__(self, *args, kind, **kwargs):
+    def __init__(self, *args, kind, audience: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.spec = KINDS[kind]
         for detail in self.spec.fields:
             self.fields[detail.name] = detail.form_field()
-        self.order_fields(["title", "body", "tags", *self.spec.field_names, "message"])
+        if audience:  # shown to those who may change who reads it; left out: unchanged
+            self.fields["visibility"] = visibility_field(required=False)
+        self.order_fields(
+            ["title", "body", "tags", *self.spec.field_names, "visibility", "message"]
+        )
 
     @property
     def details(self) -> dict:
@@ -59,19 +63,47 @@ class DocumentForm(forms.Form):
         return " ".join(self.cleaned_data["title"].split())
 
 
+# Who may read a document, each choice explained; the form preselects none (DESIGN §3).
+AUDIENCES = [
+    (Visibility.PUBLIC, "Public — anyone, also without signing in"),
+    (Visibility.COMMUNITY, "Community — every signed-in operator, of any provider"),
+    (Visibility.PROVIDER, "Provider — only members of this document's provider"),
+]
+
+
+def visibility_field(required: bool = True) -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label="Who may read it",
+        choices=AUDIENCES,
+        required=required,
+        widget=forms.RadioSelect,
+        help_text="Drafts of post-mortems and reports stay with the provider until published.",
+    )
+
+
 class NewDocumentForm(DocumentForm):
-    """A new document also chooses where it lives and who may read it."""
+    """A new document also chooses where it lives and who may read it; a new runbook may name
+    the alert whose link should open it (the route is made on save)."""
 
     provider = forms.ChoiceField(label="Provider")
-    visibility = forms.ChoiceField(choices=Visibility.choices)
     slug = forms.SlugField(
         max_length=200, required=False, help_text="Optional; made from the title when empty."
     )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["visibility"] = visibility_field()
+        if self.spec.routable:
+            self.fields["alertname"] = forms.CharField(
+                max_length=200,
+                required=False,
+                label="Alert that opens it",
+                help_text="Optional: /r/<this alert name> opens the new runbook at once.",
+            )
         head = [f.name for f in self.spec.fields if f.placement == "head"]
-        self.order_fields(["title", "provider", "visibility", "slug", *head, "tags", "body"])
+        self.order_fields(
+            ["title", "provider", "visibility", "slug", *head, "alertname", "tags", "body"]
+        )
         self.providers = {str(p.pk): p for p in writable_providers(user)}
         choices = [(pk, p.name) for pk, p in self.providers.items()]
         if user.is_staff or self.providers:

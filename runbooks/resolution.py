@@ -96,7 +96,8 @@ def look_up(request, alertname: str, query, component=None, token=None) -> Looku
     labels.pop("alertname", None)
     route = resolve(alertname, labels, provider, component)
     if route is None:
-        record_miss(alertname, provider)
+        if request.user.is_authenticated:  # misses count from signed-in callers and alerts only
+            record_miss(alertname, provider)
         return Lookup(labels)
     if not Runbook.objects.visible_to(request.user).filter(pk=route.runbook_id).exists():
         return Lookup(labels, hidden=True)

@@ -29,8 +29,9 @@ def can_write_in(user, provider) -> bool:
 
 
 def can_create_any(user) -> bool:
-    """May `user` create a document anywhere (a provider of theirs, or the community)?"""
-    return can_write_in(user, None) or bool(roles_of(user))
+    """May `user` create a document anywhere? Editors (of any provider: their provider's
+    documents and community ones) and moderators; readers may not."""
+    return can_write_in(user, None)
 
 
 def can_edit(user, document) -> bool:
@@ -101,3 +102,14 @@ def can_manage_route(user, provider, runbook) -> bool:
     if runbook.provider_id not in (None, provider.pk):
         return False
     return has_role(user, provider.pk, Role.EDITOR)
+
+
+def can_change_route(user, route) -> bool:
+    """Changing or removing a route breaks the links it answers, so it is for the route's
+    creator, the editors of the provider it is scoped to, and moderators — not for any editor
+    who may add a community route (issue 12)."""
+    if not user.is_authenticated:
+        return False
+    if user.is_staff or (route.created_by_id is not None and route.created_by_id == user.pk):
+        return True
+    return route.provider_id is not None and has_role(user, route.provider_id, Role.EDITOR)

@@ -24,7 +24,15 @@ from runbooks.services.base import SYSTEM
 OPEN = {"login", "logout", "healthz", "readyz", "schema", "api-docs", "api-root"}
 
 # Kind pages and API routes (by action) that answer POST only; a GET is refused with 405.
-POST_ONLY = {"restore", "review", "publish", "set-status", "route-add", "route-delete"}
+POST_ONLY = {
+    "restore",
+    "review",
+    "publish",
+    "set-status",
+    "route-add",
+    "route-delete",
+    "route-restore",
+}
 
 # Extra URL arguments (those the pattern takes) and query strings by action; `slug` is
 # filled in for kind pages. API routes are named `api-<kind>-<action>`.
@@ -32,6 +40,7 @@ EXTRA_KWARGS = {
     "revision": {"number": 1},
     "restore": {"number": 1},
     "route-delete": {"route_id": 1},
+    "route-restore": {"change_id": 1},
 }
 QUERY = {
     "diff": "?from=1&to=1",

@@ -27,6 +27,13 @@ def static_files_looked_up_on_demand():
     settings.WHITENOISE_AUTOREFRESH = True
 
 
+@pytest.fixture(autouse=True)
+def base_url(settings):
+    """Absolute links as a site with OPENOPS_BASE_URL set writes them (tests of the unset
+    case, where the request's address is used, override this)."""
+    settings.BASE_URL = "http://127.0.0.1:8000"
+
+
 @pytest.fixture(autouse=True, scope="session")
 def fast_password_hashing():
     """Personas are made for every test; PBKDF2's million rounds would dominate the run."""

@@ -173,7 +173,10 @@ def test_no_match_is_a_helpful_404_that_counts_the_miss(alice, provider_a, make_
     page = response.content.decode()
     assert response.status_code == 404
     assert "No runbook for <code>EtcdNoLeader</code> yet" in page
-    assert 'href="/runbooks/new/?title=EtcdNoLeader&amp;component=etcd"' in page
+    assert (
+        'href="/runbooks/new/?title=EtcdNoLeader&amp;alertname=EtcdNoLeader&amp;component=etcd"'
+        in page
+    )
     assert "EtcdNoLeader handling" in page  # a suggestion
     client.get("/r/etcdnoleader")
     miss = RunbookMiss.objects.get()

@@ -236,7 +236,7 @@ def test_the_detail_page_shows_the_timeline_and_its_runbook(alice, provider_a, m
 def test_an_alert_without_runbook_offers_to_write_one(dave, provider_a):
     alert = make_alert(provider_a, "Weird Name&Co")
     _, page = _page(dave, f"/alerts/{alert.pk}/")
-    assert 'href="/runbooks/new/?title=Weird+Name%26Co"' in page
+    assert 'href="/runbooks/new/?title=Weird+Name%26Co&amp;alertname=Weird+Name%26Co"' in page
 
 
 def test_the_detail_page_costs_the_same_with_a_long_timeline(alice, provider_a):
@@ -270,7 +270,10 @@ def test_missing_runbooks_show_names_counts_and_provider_numbers_only(personas, 
         response, page = _page(personas[persona], "/alerts/missing/")
         assert response.status_code == 200
         assert _numbers(page, "RabbitMQQueueGrowing") == ["6", "2"], persona  # 3+2+1, 2 known
-        assert 'href="/runbooks/new/?title=RabbitMQQueueGrowing"' in page
+        assert (
+            'href="/runbooks/new/?title=RabbitMQQueueGrowing&amp;alertname=RabbitMQQueueGrowing"'
+            in page
+        )
         assert "<code>NTPClockSkew</code>" in page
         main = page.split('id="main"')[1]
         for secret in ("Provider A", "Provider B", "provider-a", "provider-b", "node-0"):

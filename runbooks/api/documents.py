@@ -94,7 +94,7 @@ class DocumentViewSet(
         document = document_services.create_document(
             actor=request.user, kind=self.kind, **incoming.validated_data
         )
-        location = s.absolute(f"{request.path}{document.slug}/")
+        location = s.absolute(f"{request.path}{document.slug}/", request)
         return self._read(document, status.HTTP_201_CREATED, {"Location": location})
 
     def partial_update(self, request, *args, **kwargs):

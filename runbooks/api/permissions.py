@@ -5,7 +5,7 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from runbooks import access
 from runbooks.models import Scope, Token
-from runbooks.visibility import can_manage_route
+from runbooks.visibility import can_change_route
 
 # What each API action does to a document, in the terms of `runbooks.access` (the pages use
 # the same names); anything not listed only reads it.
@@ -57,13 +57,12 @@ class DocumentActions(BasePermission):
 
 
 class RouteActions(BasePermission):
-    """Changing or deleting a route is for those who manage its scope (DESIGN §3)."""
+    """Changing or deleting a route is for its creator, its provider's editors and moderators
+    (`runbooks.visibility.can_change_route`); others who see it get 403."""
 
     message = (
-        "Routes scoped to a provider are its editors'; community routes lead to community runbooks."
+        "Only the route's creator, the editors of its provider and moderators change or remove it."
     )
 
     def has_object_permission(self, request, view, obj) -> bool:
-        return request.method in SAFE_METHODS or can_manage_route(
-            request.user, obj.provider, obj.runbook
-        )
+        return request.method in SAFE_METHODS or can_change_route(request.user, obj)

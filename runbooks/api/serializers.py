@@ -1,10 +1,10 @@
 """API shapes (DESIGN §8). Fields are listed explicitly; ownership fields are read-only."""
 
-from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from runbooks import addresses
 from runbooks.choices import Status, Visibility
 from runbooks.models import Alert, AlertRoute, Document, Provider, Revision, Runbook, Tag
 
@@ -12,8 +12,8 @@ MAX_TAGS = 20
 MAX_NUMBER = 2**31 - 1  # revision numbers and the like: what the columns hold
 
 
-def absolute(path: str) -> str:
-    return settings.BASE_URL + path
+def absolute(path: str, request=None) -> str:
+    return addresses.absolute(path, request)
 
 
 class DocumentSerializer(serializers.ModelSerializer):
@@ -49,7 +49,7 @@ class DocumentSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_url(self, document) -> str:
-        return absolute(document.get_absolute_url())
+        return absolute(document.get_absolute_url(), self.context.get("request"))
 
 
 class TagListField(serializers.ListField):
@@ -194,7 +194,7 @@ class ProviderSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_url(self, provider) -> str:
-        return absolute(provider.get_absolute_url())
+        return absolute(provider.get_absolute_url(), self.context.get("request"))
 
 
 class MatcherSerializer(serializers.Serializer):

@@ -90,7 +90,7 @@ class AlertRouteViewSet(viewsets.ModelViewSet):
         incoming = self.get_serializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         route = self._save(incoming)
-        location = s.absolute(f"{request.path}{route.pk}/")
+        location = s.absolute(f"{request.path}{route.pk}/", request)
         return Response(
             self.get_serializer(route).data,
             status=status.HTTP_201_CREATED,
@@ -154,7 +154,7 @@ class ResolveView(APIView):
             "runbook": {
                 "slug": runbook.slug,
                 "title": runbook.title,
-                "url": s.absolute(runbook.get_absolute_url()),
+                "url": s.absolute(runbook.get_absolute_url(), request),
                 "provider": runbook.provider.slug if runbook.provider_id else None,
                 "component": runbook.component,
             },

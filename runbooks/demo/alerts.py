@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
-from django.conf import settings
 from django.db.models import Max, Min
 from django.utils import timezone
 
+from runbooks import addresses
 from runbooks.demo.content import RUNBOOKS
 from runbooks.models import (
     Alert,
@@ -184,7 +184,7 @@ def _raw_alert(alert: DemoAlert, resolved: bool) -> dict:
         "labels": alert.labels,
         "annotations": {
             "summary": f"{alert.name} on {_subject(alert.labels)}",
-            "runbook_url": f"{settings.BASE_URL}/r/{alert.name}",
+            "runbook_url": addresses.absolute(f"/r/{alert.name}"),
         },
         "startsAt": _rfc3339(alert.starts_at),
         "endsAt": _rfc3339(alert.ends_at if resolved else None),

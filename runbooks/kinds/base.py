@@ -49,10 +49,15 @@ class KindSpec:
     api_mixins: tuple[str, ...] = ()  # dotted paths of viewset mixins with extra actions
     # Template parts the kind adds to the shared pages, by slot: "banner" (above the title),
     # "meta" (badges), "status" (below the revision line), "actions" (buttons), "after" (below
-    # the text), "filters" (list page).
+    # the text), "filters" (list page), "history" (history page, below the revisions).
     parts: dict[str, str] = field(default_factory=dict)
     page_context: str = ""  # dotted path of f(request, document) -> extra context, read page
+    history_context: str = ""  # the same for the history page
     filterset: type | None = None  # the kind's FilterSet (page list and API list alike)
+    routable: bool = False  # alert routes lead to documents of this kind
+    # The service that creates one from the new-document page (dotted path; services import
+    # the registry, so the registry names them instead of importing them).
+    create_service: str = "runbooks.services.documents.create_document"
     on_create: Callable[[Document], None] = lambda document: None
     on_change: Callable[[Document, set[str]], set[str]] = lambda document, changed: set()
 

@@ -60,6 +60,11 @@ RUNBOOK = KindSpec(
             "runbooks.views.routes.route_delete",
             "route-delete",
         ),
+        PageAction(
+            "<slug:slug>/routes/changes/<id:change_id>/restore/",
+            "runbooks.views.runbooks.route_restore",
+            "route-restore",
+        ),
     ),
     api_mixins=("runbooks.api.runbooks.ReviewAction",),
     parts={
@@ -69,9 +74,13 @@ RUNBOOK = KindSpec(
         "actions": "documents/runbook/_actions.html",
         "after": "documents/runbook/_after.html",
         "filters": "documents/runbook/_filters.html",
+        "history": "documents/runbook/_route_history.html",
     },
     page_context="runbooks.views.runbooks.detail_context",
+    history_context="runbooks.views.runbooks.history_context",
     filterset=RunbookFilter,
+    routable=True,
+    create_service="runbooks.services.runbooks.create_runbook",
     on_create=_started_review,
     on_change=_derived,
 )

@@ -7,6 +7,7 @@ from .alerts import (
     AlertSource,
     AlertStatus,
     InboxEntry,
+    RouteChange,
     RunbookMiss,
 )
 from .documents import Document, DocumentQuerySet, Revision, Tag
@@ -22,6 +23,7 @@ __all__ = [
     "AlertSource",
     "AlertStatus",
     "InboxEntry",
+    "RouteChange",
     "RunbookMiss",
     "ROLE_RANK",
     "Document",

@@ -186,3 +186,35 @@ class AlertEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.alert_id} {self.status} at {self.received_at}"
+
+
+class RouteChange(models.Model):
+    """A route added, changed, removed or restored: who, when, and the route as it was after
+    the change (as it was before, for a removal), so the runbook's history shows it and a
+    removed route can be put back with one click."""
+
+    class Action(models.TextChoices):
+        ADDED = "added", "added"
+        CHANGED = "changed", "changed"
+        REMOVED = "removed", "removed"
+        RESTORED = "restored", "restored"
+
+    runbook = models.ForeignKey(Runbook, on_delete=models.CASCADE, related_name="route_changes")
+    route_id_at_change = models.BigIntegerField(help_text="The route's id (it may be gone now).")
+    action = models.CharField(max_length=10, choices=Action.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+    alertname = models.CharField(max_length=200)
+    matchers = models.JSONField(default=list, blank=True)
+    provider = models.ForeignKey(
+        Provider, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    priority = models.IntegerField(default=0)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.alertname} {self.action} at {self.at}"

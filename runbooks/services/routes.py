@@ -8,13 +8,16 @@ from django.db.models import F
 from django.utils import timezone
 
 from runbooks import alerting
-from runbooks.models import AlertRoute, Document, Provider, RunbookMiss
-from runbooks.visibility import can_manage_route
+from runbooks.models import AlertRoute, Document, Provider, RouteChange, RunbookMiss
+from runbooks.visibility import can_change_route, can_manage_route
 
 from .base import require, user_or_none
 
 ROUTE_DENIED = (
     "Routes scoped to a provider are its editors'; community routes lead to community runbooks."
+)
+CHANGE_DENIED = (
+    "Only the route's creator, the editors of its provider and moderators change or remove it."
 )
 
 
@@ -63,11 +66,13 @@ def save_route(
     """Create a route, or change `route`. Everything is checked first (the alert name, where
     it may lead, every matcher's regex); the case-folded key always follows the name."""
     require(actor, can_manage_route, provider, runbook, message=ROUTE_DENIED)
-    if route is not None:  # moving a route needs the right over where it was, too
-        require(actor, can_manage_route, route.provider, route.runbook, message=ROUTE_DENIED)
+    if route is not None:  # changing a route breaks its links as surely as removing it
+        require(actor, can_change_route, route, message=CHANGE_DENIED)
     alertname = _check_route(alertname, runbook, provider)
     matchers = _checked_matchers(matchers)
     priority = _check_priority(priority)
+    old_runbook_id = route.runbook_id if route else None
+    action = RouteChange.Action.CHANGED if route else RouteChange.Action.ADDED
     route = route or AlertRoute(created_by=user_or_none(actor))
     route.alertname = alertname
     route.alertname_key = alertname.casefold()
@@ -76,13 +81,54 @@ def save_route(
     route.matchers = matchers
     route.priority = priority
     route.save()
+    _log(route, action, actor)
+    if old_runbook_id not in (None, route.runbook_id):  # the old runbook's history shows it left
+        _log(route, RouteChange.Action.REMOVED, actor, runbook_id=old_runbook_id)
     return route
 
 
 @transaction.atomic
 def delete_route(route: AlertRoute, *, actor) -> None:
-    require(actor, can_manage_route, route.provider, route.runbook, message=ROUTE_DENIED)
+    require(actor, can_change_route, route, message=CHANGE_DENIED)
+    _log(route, RouteChange.Action.REMOVED, actor)
     route.delete()
+
+
+@transaction.atomic
+def restore_route(change: RouteChange, *, actor) -> AlertRoute:
+    """Put a removed route back as it was (its creator is now whoever restores it)."""
+    if change.action != RouteChange.Action.REMOVED:
+        raise ValidationError("Only a removed route can be restored.")
+    runbook = change.runbook
+    same = AlertRoute.objects.filter(
+        alertname_key=change.alertname.casefold(), provider=change.provider, runbook=runbook
+    )
+    if any(route.matchers == change.matchers for route in same):
+        raise ValidationError("This route is already back.")
+    route = save_route(
+        actor=actor,
+        alertname=change.alertname,
+        runbook=runbook,
+        provider=change.provider,
+        matchers=change.matchers,
+        priority=change.priority,
+    )
+    added = RouteChange.objects.filter(route_id_at_change=route.pk, action=RouteChange.Action.ADDED)
+    added.update(action=RouteChange.Action.RESTORED)
+    return route
+
+
+def _log(route: AlertRoute, action: str, actor, runbook_id: int | None = None) -> None:
+    RouteChange.objects.create(
+        runbook_id=runbook_id or route.runbook_id,
+        route_id_at_change=route.pk,
+        action=action,
+        actor=user_or_none(actor),
+        alertname=route.alertname,
+        matchers=route.matchers,
+        provider=route.provider,
+        priority=route.priority,
+    )
 
 
 def record_miss(alertname: str, provider: Provider | None, times: int = 1) -> None:

@@ -5,10 +5,24 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from runbooks.choices import Kind
 from runbooks.models import Runbook
 from runbooks.visibility import can_edit
 
 from .base import require
+from .documents import create_document
+from .routes import save_route
+
+
+@transaction.atomic
+def create_runbook(*, actor, alertname: str = "", **fields) -> Runbook:
+    """Create a runbook; with `alertname`, also the route that makes `/r/<alertname>` open it
+    (scoped to the runbook's provider, or a community route for a community runbook), so the
+    link that found nothing resolves at once. Both, or neither."""
+    runbook = create_document(actor=actor, **{"kind": Kind.RUNBOOK, **fields})
+    if alertname.strip():
+        save_route(actor=actor, alertname=alertname, runbook=runbook, provider=runbook.provider)
+    return runbook
 
 
 @transaction.atomic

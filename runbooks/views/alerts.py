@@ -16,9 +16,10 @@ from django.db.models import Count, Exists, Max, Min, OuterRef, Q, Sum
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_safe
 
-from runbooks import inputs
+from runbooks import inputs, resolution
 from runbooks.filters import AlertFilter
 from runbooks.models import Alert, AlertRoute, AlertStatus, InboxEntry, RunbookMiss
+from runbooks.views.links import LABEL_PREFIX, write_url
 
 PAGE_SIZE = 25
 TIMELINE_LIMIT = 100
@@ -39,9 +40,18 @@ def web_url(value) -> str | None:
     return value if isinstance(value, str) and inputs.is_http_url(value) else None
 
 
-def write_url(alertname: str) -> str:
-    """The "write this runbook" link for an alert name."""
-    return f"/runbooks/new/?{urlencode({'title': alertname})}"
+def runbook_url(alert: Alert) -> str:
+    """The alert's runbook page with the alert's context, in the query form that /r/ redirects
+    write (`?alert=<name>&label.<k>=<v>`, DESIGN §4), so the page shows the banner and fills
+    placeholders with this alert's labels. Labels /r/ would refuse (a name over 200 or a value
+    over MAX_LABEL_VALUE characters) are left out, and at most MAX_LABELS are kept."""
+    labels = sorted(
+        (str(name), str(value))
+        for name, value in alert.labels.items()
+        if len(str(name)) <= 200 and len(str(value)) <= resolution.MAX_LABEL_VALUE
+    )[: resolution.MAX_LABELS]
+    context = {"alert": alert.alertname, **{f"{LABEL_PREFIX}{k}": v for k, v in labels}}
+    return f"{alert.runbook.get_absolute_url()}?{urlencode(context)}"
 
 
 @require_safe
@@ -111,6 +121,7 @@ def alert_detail(request, pk: int):
         "events": events,
         "timeline_cut": len(events) == TIMELINE_LIMIT,
         "write_url": write_url(alert.alertname),
+        "runbook_url": runbook_url(alert) if alert.runbook and alert.runbook_visible else "",
     }
     return render(request, "alerts/detail.html", context)
 

@@ -20,7 +20,7 @@ from runbooks.kinds.registry import KINDS
 from runbooks.models import Document, Provider, Revision, Tag
 from runbooks.services import documents as document_services
 from runbooks.services.base import EditConflict
-from runbooks.visibility import can_create_any, can_edit
+from runbooks.visibility import can_create_any, can_edit, can_publish
 
 PAGE_SIZE = 25
 MAX_REVISION = 2**31 - 1
@@ -84,10 +84,9 @@ def _preview(form):
 
 @login_required
 def document_new(request, kind):
-    initial = {
-        "title": request.GET.get("title", ""),
-        "visibility": KINDS[kind].default_visibility,
-    }
+    spec = KINDS[kind]
+    prefill = {"title", "alertname", *spec.field_names}  # e.g. from "write this runbook"
+    initial = {name: value for name, value in request.GET.items() if name in prefill}
     form = NewDocumentForm(request.POST or None, user=request.user, kind=kind, initial=initial)
     if not form.fields["provider"].choices:
         raise PermissionDenied("Only editors of a provider, and moderators, write documents.")
@@ -95,9 +94,12 @@ def document_new(request, kind):
     if request.method == "POST" and preview is None and form.is_valid():
         data = form.cleaned_data
         try:
-            document = document_services.create_document(
+            create = import_string(spec.create_service)
+            extra = {"alertname": data["alertname"]} if "alertname" in data else {}
+            document = create(
                 actor=request.user,
                 kind=kind,
+                **extra,
                 title=data["title"],
                 body=data["body"],
                 provider=data["provider"],
@@ -137,7 +139,9 @@ def _edit_initial(document: Document) -> dict:
 @login_required
 def document_edit(request, kind, slug):
     document = access.get_document(request.user, kind, slug, access.EDIT)
-    form = DocumentForm(request.POST or None, kind=kind, initial=_edit_initial(document))
+    audience = can_publish(request.user, document)
+    initial = {**_edit_initial(document), "visibility": document.visibility}
+    form = DocumentForm(request.POST or None, kind=kind, audience=audience, initial=initial)
     preview = _preview(form) if "preview" in request.POST else None
     if request.method == "POST" and preview is None and form.is_valid():
         data = form.cleaned_data
@@ -150,6 +154,7 @@ def document_edit(request, kind, slug):
                 body=data["body"],
                 message=data["message"],
                 tags=data["tags"],
+                visibility=data.get("visibility") or None,
                 **form.details,
             )
         except EditConflict as conflict:
@@ -172,7 +177,7 @@ def _conflict(request, kind, document, form, conflict):
     context = {
         **kind_context(kind),
         "document": document,
-        "form": DocumentForm(data, kind=kind),
+        "form": DocumentForm(data, kind=kind, audience="visibility" in form.fields),
         "current": current,
         "base": base,
         "their_changes": diffing.diff_lines(base.body if base else "", current.body),
@@ -185,6 +190,9 @@ def document_history(request, kind, slug):
     document = access.get_document(request.user, kind, slug)
     revisions = document.revisions.select_related("author").defer("body", "html", "toc")
     context = {**kind_context(kind), "document": document, "revisions": revisions}
+    history_context = KINDS[kind].history_context
+    if history_context:
+        context.update(import_string(history_context)(request, document))
     return render(request, "documents/history.html", context)
 
 

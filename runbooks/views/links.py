@@ -4,11 +4,14 @@
 from urllib.parse import urlencode
 
 from django.contrib.auth.views import redirect_to_login
+from django.db.models import Case, Q, Value, When
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import reverse
 
-from runbooks import resolution
+from runbooks import alerting, resolution
 from runbooks.models import Runbook
+from runbooks.visibility import can_create_any
 
 LABEL_PREFIX = "label."
 
@@ -45,19 +48,41 @@ def alert_context(query) -> dict | None:
     return {"name": name[:200], "labels": dict(list(labels.items())[: resolution.MAX_LABELS])}
 
 
+def related_runbooks(user, alertname: str, limit: int = 5):
+    """Runbooks `user` may see whose title or text shares words with the alert's name, the
+    most shared (titles count most) first."""
+    words = alerting.alert_words(alertname)[:8]
+    if not words:
+        return []
+    match, score = Q(), Value(0)
+    for word in words:
+        in_title, in_text = Q(title__icontains=word), Q(current_revision__body__icontains=word)
+        match |= in_title | in_text
+        score += Case(When(in_title, then=3), default=0) + Case(When(in_text, then=1), default=0)
+    runbooks = Runbook.objects.visible_to(user).filter(match).annotate(score=score)
+    return runbooks.order_by("-score", "title").select_related("provider")[:limit]
+
+
+def write_url(alertname: str, component: str | None = None) -> str:
+    """The "write this runbook" link: title, component and the alert name, whose route the
+    new runbook gets on save."""
+    query = {
+        "title": alertname,
+        "alertname": alertname,
+        **({"component": component} if component else {}),
+    }
+    return f"/runbooks/new/?{urlencode(query)}"
+
+
 def _missing(request, name, component, labels):
-    suggestions = (
-        Runbook.objects.visible_to(request.user)
-        .filter(title__icontains=name[:100])
-        .select_related("provider")[:5]
-    )
-    write_query = urlencode({"title": name, **({"component": component} if component else {})})
     context = {
         "alertname": name,
         "component": component,
         "labels": sorted(labels.items()),
-        "suggestions": suggestions,
-        "write_url": f"/runbooks/new/?{write_query}",
+        "suggestions": related_runbooks(request.user, name),
+        "write_url": write_url(name, component),
+        "can_write": can_create_any(request.user),
+        "login_url": f"{reverse('login')}?{urlencode({'next': request.get_full_path()})}",
     }
     return render(request, "links/missing.html", context, status=404)
 

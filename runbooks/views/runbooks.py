@@ -1,18 +1,21 @@
 """What only runbook pages have: the alert banner, routes and firing history on the read page
 (registered as the kind's `page_context`), and "mark reviewed"."""
 
-from django.conf import settings
+from urllib.parse import quote
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
-from runbooks import access, charts
+from runbooks import access, addresses, charts
 from runbooks.forms import RouteForm
-from runbooks.models import AlertRoute
+from runbooks.models import AlertRoute, Provider, roles_of
+from runbooks.services import routes as route_services
 from runbooks.services import runbooks as runbook_services
 from runbooks.views.links import alert_context
-from runbooks.visibility import can_manage_route
+from runbooks.visibility import can_change_route, can_manage_route
 
 
 def routes_for_page(user, runbook):
@@ -23,14 +26,40 @@ def routes_for_page(user, runbook):
         .select_related("provider")
         .order_by("alertname_key", "-priority", "pk")
     )
-    return [(route, can_manage_route(user, route.provider, runbook)) for route in routes]
+    return [(route, can_change_route(user, route)) for route in routes]
+
+
+def removal_context(request, runbook, routes) -> dict:
+    """`?remove_route=<id>`: the route a reader asked to remove, and the links that stop
+    opening this runbook when it goes — asked before anything is removed."""
+    wanted = request.GET.get("remove_route", "")
+    route = next((r for r, may in routes if may and str(r.pk) == wanted), None)
+    if route is None:
+        return {}
+    link = f"/r/{quote(route.alertname, safe='')}"
+    links = [f"{link}?provider={route.provider.slug}" if route.provider_id else link]
+    others = AlertRoute.objects.filter(alertname_key=route.alertname_key).exclude(pk=route.pk)
+    return {"removing": route, "breaking_links": links, "other_routes": others.count()}
+
+
+def hint_providers(user, runbook) -> list:
+    """The providers whose `runbook_url` hint this reader needs (`?provider=<slug>`, so that
+    the link resolves for every member of the provider alike): the runbook's provider, or for
+    a community runbook each of the reader's own."""
+    member_of = roles_of(user)
+    if runbook.provider_id is not None:
+        return [runbook.provider] if runbook.provider_id in member_of else []
+    return list(Provider.objects.filter(pk__in=member_of).order_by("slug"))
 
 
 def detail_context(request, runbook) -> dict:
+    routes = routes_for_page(request.user, runbook)
     context = {
         "alert": alert_context(request.GET),
-        "base_url": settings.BASE_URL,
-        "routes": routes_for_page(request.user, runbook),
+        "base_url": addresses.base_url(request),
+        "routes": routes,
+        "hint_providers": hint_providers(request.user, runbook),
+        **removal_context(request, runbook, routes),
     }
     # Counts and a number of providers only; signed-in readers, like /alerts/missing/.
     if request.user.is_authenticated:
@@ -47,3 +76,33 @@ def runbook_review(request, kind, slug):
     runbook_services.mark_reviewed(runbook, actor=request.user)
     messages.success(request, "Marked as reviewed today.")
     return redirect(runbook)
+
+
+def history_context(request, runbook) -> dict:
+    """The runbook's route changes for its history page: who added, changed or removed which
+    alert route when, and whether the reader may put a removed one back."""
+    changes = runbook.route_changes.select_related("actor", "provider")[:100]
+    return {
+        "route_changes": [
+            (change, change.action == "removed" and may_restore(request.user, change))
+            for change in changes
+        ]
+    }
+
+
+def may_restore(user, change) -> bool:
+    return can_manage_route(user, change.provider, change.runbook)
+
+
+@require_POST
+@login_required
+def route_restore(request, kind, slug, change_id):
+    runbook = access.get_document(request.user, kind, slug)
+    change = get_object_or_404(runbook.route_changes, pk=change_id)
+    try:
+        route_services.restore_route(change, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"Alerts named “{change.alertname}” open this runbook again.")
+    return redirect(f"{runbook.get_absolute_url()}history/")

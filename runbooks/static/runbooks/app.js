@@ -1,30 +1,81 @@
 // OpenOps page behaviour. Loaded on every page (deferred); each part looks for its own
-// elements, so a page without them costs nothing. No inline scripts anywhere (CSP-ready).
+// elements, so a page without them costs nothing. No inline scripts anywhere (CSP-ready), and
+// text from users or alerts only ever reaches the page through textContent.
 "use strict";
 
 (function () {
   // Elements that only make sense with JavaScript are hidden by CSS until this class is set.
   document.documentElement.classList.add("js");
 
-  // A copy button on every code block of rendered Markdown.
+  var NARROW = window.matchMedia ? window.matchMedia("(max-width: 40rem)") : { matches: false };
+
+  // One polite live region (base.html) says what a button did, for screen readers.
+  var announcer = document.querySelector("[data-announce]");
+  function announce(text) {
+    if (!announcer) return;
+    announcer.textContent = "";
+    // A new text node a moment later, so the same message twice is still read twice.
+    window.setTimeout(function () { announcer.textContent = text; }, 50);
+  }
+
+  // A region that scrolls sideways gets a keyboard stop (and a focus ring), only while it does;
+  // checked again when the window changes size or the page says its text changed.
+  var scrollWatched = [];
+  function rescan() { scrollWatched.forEach(function (check) { check(); }); }
+  function watchScroll(el) {
+    function check() {
+      if (el.scrollWidth > el.clientWidth + 1) {
+        el.setAttribute("tabindex", "0");
+        el.classList.add("scrolls");
+      } else {
+        el.removeAttribute("tabindex");
+        el.classList.remove("scrolls");
+      }
+    }
+    check();
+    scrollWatched.push(check);
+  }
+  var pending = false;
+  window.addEventListener("resize", function () {
+    if (pending) return;
+    pending = true;
+    window.requestAnimationFrame(function () { pending = false; rescan(); });
+  });
+  document.addEventListener("openops:textchanged", rescan);
+
+  // Code blocks of rendered Markdown: a bar with the language and a copy button above the
+  // code, so the button never covers the end of a command, and the block scrolls on its own.
   function addCopyButtons(root) {
     root.querySelectorAll("pre > code").forEach(function (code) {
       var pre = code.parentElement;
-      if (pre.querySelector(".copy")) return;
+      if (pre.parentElement && pre.parentElement.classList.contains("codeblock")) return;
+      var block = document.createElement("div");
+      block.className = "codeblock";
+      var bar = document.createElement("div");
+      bar.className = "codebar";
+      var language = /(?:^|\s)language-([A-Za-z0-9-]+)/.exec(code.className);
+      var tag = document.createElement("span");
+      tag.className = "codelang";
+      tag.textContent = language ? language[1] : "";
       var button = document.createElement("button");
       button.type = "button";
       button.className = "copy small";
       button.textContent = "Copy";
-      button.setAttribute("aria-label", "Copy this code to the clipboard");
+      button.setAttribute("aria-label", "Copy code");
       button.addEventListener("click", function () {
         copyText(code.textContent).then(
-          function () { flash(button, "Copied"); },
-          function () { flash(button, "Select and copy"); }
+          function () { flash(button, "Copied"); announce("Copied to the clipboard"); },
+          function () { flash(button, "Select and copy"); announce("Could not copy; select the text and copy it"); }
         );
       });
-      pre.classList.add("has-copy");
-      pre.appendChild(button);
+      bar.appendChild(tag);
+      bar.appendChild(button);
+      pre.parentElement.insertBefore(block, pre);
+      block.appendChild(bar);
+      block.appendChild(pre);
+      watchScroll(pre);
     });
+    root.querySelectorAll("table").forEach(watchScroll);
   }
 
   function copyText(text) {
@@ -48,63 +99,130 @@
   }
 
   function flash(button, text) {
-    var original = "Copy";
     button.textContent = text;
-    window.setTimeout(function () { button.textContent = original; }, 1500);
+    window.setTimeout(function () { button.textContent = "Copy"; }, 1500);
   }
 
-  document.querySelectorAll("[data-copy-code]").forEach(addCopyButtons);
+  // Heading permalinks are rendered as "#"; name them after their heading for screen readers.
+  function nameHeadingLinks(root) {
+    root.querySelectorAll("a.headerlink").forEach(function (link) {
+      var heading = link.parentElement;
+      var text = "";
+      heading.childNodes.forEach(function (node) { if (node !== link) text += node.textContent; });
+      text = text.replace(/\s+/g, " ").trim();
+      link.setAttribute("aria-label", text ? "Link to the section " + text : "Link to this section");
+    });
+  }
+
+  document.querySelectorAll("[data-copy-code]").forEach(function (root) {
+    addCopyButtons(root);
+    nameHeadingLinks(root);
+  });
+  document.querySelectorAll("[data-scroll-x]").forEach(watchScroll);
+
+  // On a phone the table of contents starts closed: the runbook's text comes first.
+  if (NARROW.matches) {
+    document.querySelectorAll("details[data-collapse-narrow]").forEach(function (d) { d.open = false; });
+  }
 
   document.querySelectorAll("[data-print]").forEach(function (button) {
     button.addEventListener("click", function () { window.print(); });
   });
 })();
 
-// Placeholders in code blocks filled from the labels of the alert that opened the runbook:
-// `{{ $labels.instance }}` and `$NAMESPACE` / `${NAMESPACE}` (label `namespace`). Only text is
-// changed (textContent), and the original stays one click away.
+// Placeholders in code (blocks and inline) filled from the labels of the alert that opened the
+// runbook: `{{ $labels.instance }}` (label `instance`) and `$NAMESPACE` / `${NAMESPACE}`
+// (label `namespace`). In code where something was filled, the values are highlighted and the
+// placeholders that stayed are marked. Only text nodes are made (label values come from a URL
+// anyone can write), and the original stays one click away.
 (function () {
   var data = document.getElementById("alert-labels");
   var body = document.querySelector("[data-fill-placeholders]");
   if (!data || !body) return;
   var labels;
-  try { labels = JSON.parse(data.textContent) || {}; } catch (e) { return; }
-  var lower = {};
-  Object.keys(labels).forEach(function (k) { lower[k.toLowerCase()] = labels[k]; });
+  try { labels = JSON.parse(data.textContent); } catch (e) { return; }
+  if (!labels || typeof labels !== "object") return;
+  var has = Object.prototype.hasOwnProperty;
+  var exact = {}, lower = {};
+  Object.keys(labels).forEach(function (k) {
+    exact[k] = String(labels[k]);
+    lower[k.toLowerCase()] = String(labels[k]);
+  });
 
-  function fill(text) {
-    return text
-      .replace(/\{\{\s*\$labels\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g, function (all, name) {
-        return Object.prototype.hasOwnProperty.call(labels, name) ? labels[name] : all;
-      })
-      .replace(/\$\{?([A-Z][A-Z0-9_]*)\}?/g, function (all, name) {
-        var key = name.toLowerCase();
-        return Object.prototype.hasOwnProperty.call(lower, key) ? lower[key] : all;
-      });
+  var PLACEHOLDER = /\{\{\s*\$labels\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}|\$\{([A-Z][A-Z0-9_]*)\}|\$([A-Z][A-Z0-9_]*)/g;
+
+  // The text cut into plain runs and placeholders, each with its label's value or null.
+  function parts(text) {
+    var out = [], last = 0, m;
+    PLACEHOLDER.lastIndex = 0;
+    while ((m = PLACEHOLDER.exec(text)) !== null) {
+      if (m.index > last) out.push({ text: text.slice(last, m.index) });
+      var name = m[1] || (m[2] || m[3]).toLowerCase();
+      var value = m[1] ? (has.call(exact, name) ? exact[name] : null)
+                       : (has.call(lower, name) ? lower[name] : null);
+      out.push({ text: m[0], label: name, value: value });
+      last = PLACEHOLDER.lastIndex;
+    }
+    if (last < text.length) out.push({ text: text.slice(last) });
+    return out;
   }
 
-  var blocks = [];
-  body.querySelectorAll("pre > code").forEach(function (code) {
+  function filledNodes(pieces) {
+    return pieces.map(function (p) {
+      if (p.label === undefined) return document.createTextNode(p.text);
+      var el;
+      if (p.value === null) {
+        el = document.createElement("mark");
+        el.className = "ph-missing";
+        el.title = "no label " + p.label + " in this alert";
+        el.textContent = p.text;
+      } else {
+        el = document.createElement("span");
+        el.className = "ph-value";
+        el.title = p.text + " from the alert's label " + p.label;
+        el.textContent = p.value;
+      }
+      return el;
+    });
+  }
+
+  var items = [], missing = 0;
+  body.querySelectorAll("code").forEach(function (code) {
     var original = code.textContent;
-    var filled = fill(original);
-    if (filled !== original) {
-      blocks.push({ code: code, original: original, filled: filled });
-      code.textContent = filled;
-      code.parentElement.classList.add("filled");
-    }
+    var pieces = parts(original);
+    var filled = pieces.filter(function (p) { return p.value !== undefined && p.value !== null; });
+    if (!filled.length) return;
+    missing += pieces.filter(function (p) { return p.value === null; }).length;
+    items.push({ code: code, original: original, nodes: filledNodes(pieces) });
   });
-  if (!blocks.length) return;
+  if (!items.length) return;
+
+  function show(filled) {
+    items.forEach(function (item) {
+      item.code.textContent = "";
+      if (filled) item.nodes.forEach(function (n) { item.code.appendChild(n); });
+      else item.code.textContent = item.original;
+      var pre = item.code.parentElement;
+      if (pre.tagName === "PRE") pre.classList.toggle("filled", filled);
+      else item.code.classList.toggle("filled", filled);
+    });
+    document.dispatchEvent(new Event("openops:textchanged"));
+  }
+  show(true);
+
   var note = document.querySelector("[data-placeholder-note]");
+  var status = document.querySelector("[data-placeholder-status]");
   var button = document.querySelector("[data-toggle-placeholders]");
   if (!note || !button) return;
+  var filledText = "Commands below use this alert's labels (highlighted)." +
+    (missing ? " Marked placeholders have no label in this alert." : "");
+  if (status) status.textContent = filledText;
   note.hidden = false;
   var showingFilled = true;
   button.addEventListener("click", function () {
     showingFilled = !showingFilled;
-    blocks.forEach(function (b) {
-      b.code.textContent = showingFilled ? b.filled : b.original;
-      b.code.parentElement.classList.toggle("filled", showingFilled);
-    });
-    button.textContent = showingFilled ? "Show original commands" : "Show with alert values";
+    show(showingFilled);
+    button.textContent = showingFilled ? "Show original commands" : "Fill in this alert's labels";
+    if (status) status.textContent = showingFilled ? filledText : "Commands below are shown as written.";
   });
 })();
