@@ -228,7 +228,9 @@ def test_the_detail_page_shows_the_timeline_and_its_runbook(alice, provider_a, m
     _, page = _page(alice, f"/alerts/{alert.pk}/")
     timeline = page.split('class="timeline"')[1]
     assert timeline.index("firing") < timeline.index("resolved")  # oldest first
-    assert f'href="{runbook.get_absolute_url()}">OSD down</a>' in page
+    # with the alert's context, like an /r/ redirect, so the runbook fills its placeholders
+    link = f"{runbook.get_absolute_url()}?alert=CephOSDDown&amp;label.instance=provider-a-node-0"
+    assert f'href="{link}">OSD down</a>' in page
     assert "/runbooks/new/" not in page
     assert "<code>instance</code>" in page and "provider-a-node-0" in page
 

@@ -43,12 +43,15 @@ def web_url(value) -> str | None:
 def runbook_url(alert: Alert) -> str:
     """The alert's runbook page with the alert's context, in the query form that /r/ redirects
     write (`?alert=<name>&label.<k>=<v>`, DESIGN §4), so the page shows the banner and fills
-    placeholders with this alert's labels. Labels /r/ would refuse (a name over 200 or a value
-    over MAX_LABEL_VALUE characters) are left out, and at most MAX_LABELS are kept."""
+    placeholders with this alert's labels. `alertname` is the `alert` itself; labels /r/ would
+    refuse (a name over 200 or a value over MAX_LABEL_VALUE characters) are left out, and at
+    most MAX_LABELS are kept."""
     labels = sorted(
         (str(name), str(value))
         for name, value in alert.labels.items()
-        if len(str(name)) <= 200 and len(str(value)) <= resolution.MAX_LABEL_VALUE
+        if name != "alertname"
+        and len(str(name)) <= 200
+        and len(str(value)) <= resolution.MAX_LABEL_VALUE
     )[: resolution.MAX_LABELS]
     context = {"alert": alert.alertname, **{f"{LABEL_PREFIX}{k}": v for k, v in labels}}
     return f"{alert.runbook.get_absolute_url()}?{urlencode(context)}"
