@@ -148,6 +148,11 @@
     exact[k] = String(labels[k]);
     lower[k.toLowerCase()] = String(labels[k]);
   });
+  // The alert's name is a label too (`{{ $labels.alertname }}`), though links carry it apart.
+  var banner = document.querySelector("[data-alertname]");
+  if (banner && !has.call(exact, "alertname")) {
+    exact.alertname = lower.alertname = banner.getAttribute("data-alertname");
+  }
 
   var PLACEHOLDER = /\{\{\s*\$labels\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}|\$\{([A-Z][A-Z0-9_]*)\}|\$([A-Z][A-Z0-9_]*)/g;
 
@@ -214,15 +219,15 @@
   var status = document.querySelector("[data-placeholder-status]");
   var button = document.querySelector("[data-toggle-placeholders]");
   if (!note || !button) return;
-  var filledText = "Commands below use this alert's labels (highlighted)." +
-    (missing ? " Marked placeholders have no label in this alert." : "");
+  var filledText = "Commands below use this alert's labels" +
+    (missing ? "; marked placeholders have none." : ".");
   if (status) status.textContent = filledText;
   note.hidden = false;
   var showingFilled = true;
   button.addEventListener("click", function () {
     showingFilled = !showingFilled;
     show(showingFilled);
-    button.textContent = showingFilled ? "Show original commands" : "Fill in this alert's labels";
+    button.textContent = showingFilled ? "Show original commands" : "Show with alert values";
     if (status) status.textContent = showingFilled ? filledText : "Commands below are shown as written.";
   });
 })();
