@@ -203,6 +203,16 @@ def test_the_history_table_labels_its_cells_for_the_stacked_layout(alice, runboo
     assert Elements(page).find("td", class_="what")
 
 
+def test_the_tokens_table_labels_its_cells_for_the_stacked_layout(alice):
+    client = client_for(alice)
+    response = client.post("/account/tokens/", {"name": "ci", "scopes": ["read"]})
+    assert response.status_code == 200
+    elements = Elements(response.content.decode())
+    assert elements.find("table", class_="revtable stacktable")
+    labels = {a["data-label"] for _, a in elements.with_attr("data-label")}
+    assert {"provider", "created", "last used"} <= labels
+
+
 # --- Forms: every hint a field points at exists ----------------------------------------------
 
 
