@@ -215,3 +215,9 @@ def test_without_a_base_url_links_use_the_requests_address(settings, alice, make
     assert data["url"] == f"http://testserver/runbooks/{runbook.slug}/"
     page = client_for(alice).get(runbook.get_absolute_url()).content.decode()
     assert "runbook_url: http://testserver/r/" in page
+
+
+def test_readers_get_no_write_links_on_the_alert_pages(dave, alice, provider_a):
+    routes.record_miss("QueueGrowing", provider_a)
+    assert "/runbooks/new/" not in client_for(dave).get("/alerts/missing/").content.decode()
+    assert "/runbooks/new/" in client_for(alice).get("/alerts/missing/").content.decode()

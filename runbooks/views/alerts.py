@@ -20,6 +20,7 @@ from runbooks import inputs, resolution
 from runbooks.filters import AlertFilter
 from runbooks.models import Alert, AlertRoute, AlertStatus, InboxEntry, RunbookMiss
 from runbooks.views.links import LABEL_PREFIX, write_url
+from runbooks.visibility import can_create_any
 
 PAGE_SIZE = 25
 TIMELINE_LIMIT = 100
@@ -123,7 +124,7 @@ def alert_detail(request, pk: int):
         "unlinked_generator": alert.generator_url if not web_url(alert.generator_url) else "",
         "events": events,
         "timeline_cut": len(events) == TIMELINE_LIMIT,
-        "write_url": write_url(alert.alertname),
+        "write_url": write_url(alert.alertname) if can_create_any(request.user) else "",
         "runbook_url": runbook_url(alert) if alert.runbook and alert.runbook_visible else "",
     }
     return render(request, "alerts/detail.html", context)
@@ -165,7 +166,11 @@ def _staff_inbox_context() -> dict:
 def alert_missing(request):
     """What runbooks the community should write next; no labels, no provider names."""
     page = Paginator(missing_alert_names(), PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = [{**row, "write_url": write_url(row["name"])} for row in page.object_list]
+    may_write = can_create_any(request.user)  # readers get no link to a page they cannot use
+    rows = [
+        {**row, "write_url": write_url(row["name"]) if may_write else ""}
+        for row in page.object_list
+    ]
     context = {"page": page, "rows": rows}
     if request.user.is_staff:
         context.update(_staff_inbox_context())
