@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 
 from runbooks import markdown
 from runbooks.alerting import MatcherError, parse_matchers
-from runbooks.choices import Visibility
+from runbooks.choices import Status, Visibility
 from runbooks.kinds.registry import KINDS
 from runbooks.models import Provider, Scope
 from runbooks.services.tags import parse_tags
@@ -71,13 +71,13 @@ AUDIENCES = [
 ]
 
 
-def visibility_field(required: bool = True) -> forms.ChoiceField:
+def visibility_field(required: bool = True, help_text: str = "") -> forms.ChoiceField:
     return forms.ChoiceField(
         label="Who may read it",
         choices=AUDIENCES,
         required=required,
         widget=forms.RadioSelect,
-        help_text="Drafts of post-mortems and reports stay with the provider until published.",
+        help_text=help_text,
     )
 
 
@@ -92,7 +92,12 @@ class NewDocumentForm(DocumentForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["visibility"] = visibility_field()
+        released = self.spec.default_status == Status.PUBLISHED
+        self.fields["visibility"] = visibility_field(
+            help_text="It is published when you save it."
+            if released
+            else "It stays a private draft until it is published."
+        )
         if self.spec.routable:
             self.fields["alertname"] = forms.CharField(
                 max_length=200,
