@@ -2,7 +2,11 @@
 click must not break, "write this runbook" that remembers the alert, safe defaults, no dead
 ends, and absolute links that work on any address."""
 
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -221,3 +225,36 @@ def test_readers_get_no_write_links_on_the_alert_pages(dave, alice, provider_a):
     routes.record_miss("QueueGrowing", provider_a)
     assert "/runbooks/new/" not in client_for(dave).get("/alerts/missing/").content.decode()
     assert "/runbooks/new/" in client_for(alice).get("/alerts/missing/").content.decode()
+
+
+# --- 7. `make run` serves as a small production would ---------------------------------------
+
+
+def test_make_run_serves_without_debug_with_a_secret_key_made_once_and_a_worker():
+    """What `make run` runs, read from the Makefile: DEBUG off unless asked, a key made once
+    under var/, static files collected, and the serve command (gunicorn plus a worker)."""
+    makefile = (Path(__file__).resolve().parent.parent / "Makefile").read_text()
+    run = makefile[makefile.index("\nrun:") :].split("\n\n")[0]
+    assert "DEBUG=$${DEBUG:-false}" in makefile and "var/secret_key" in run
+    assert "collectstatic" in run and "manage.py serve --host $(HOST) --port $(PORT)" in run
+    assert "CELERY_BROKER_URL=$${CELERY_BROKER_URL-filesystem://}" in makefile
+
+
+def test_a_filesystem_broker_keeps_its_folders_under_var():
+    env = {**os.environ, "CELERY_BROKER_URL": "filesystem://", "DEBUG": "false"}
+    env.update(SECRET_KEY="test-only", DATABASE_URL="sqlite:///:memory:")
+    code = "from django.conf import settings as s; print(s.CELERY_BROKER_TRANSPORT_OPTIONS)"
+    done = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert "var/celery/queue" in done.stdout, done.stderr
+
+
+def test_without_debug_a_missing_page_is_the_styled_404(client):
+    page = client.get("/no/such/page/")
+    assert page.status_code == 404 and "URLconf" not in page.content.decode()
+    assert '<link rel="stylesheet"' in page.content.decode()
