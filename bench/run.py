@@ -109,9 +109,9 @@ def bench_resolve(scale: bool) -> None:
     from django.test.utils import CaptureQueriesContext
 
     from runbooks import resolution
-    from runbooks.models import AlertRoute, Document
+    from runbooks.models import AlertRoute, Runbook
 
-    runbook = Document.objects.filter(kind="runbook", provider__isnull=True).first()
+    runbook = Runbook.objects.filter(provider__isnull=True).first()
     total = 100_000
     missing = total - AlertRoute.objects.count()
     batch = [

@@ -17,6 +17,7 @@ from runbooks.models import (
     Document,
     InboxEntry,
     Membership,
+    Postmortem,
     Provider,
     RateCounter,
     Revision,
@@ -114,6 +115,13 @@ class RunbookAdmin(ReadOnlyAdmin):
     list_display = ["title", "component", "provider", "review_due_at", "updated_at"]
     list_filter = ["provider"]
     search_fields = ["title", "slug", "component"]
+
+
+@admin.register(Postmortem)
+class PostmortemAdmin(ReadOnlyAdmin):
+    list_display = ["title", "severity", "provider", "status", "incident_start", "updated_at"]
+    list_filter = ["severity", "status", "provider"]
+    search_fields = ["title", "slug"]
 
 
 @admin.register(Revision)

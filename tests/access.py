@@ -48,9 +48,9 @@ QUERY = {
 
 
 def _route(secret):
-    if not isinstance(secret, Document):
+    if not isinstance(secret, Document) or secret.kind != Kind.RUNBOOK:
         return None
-    return AlertRoute.objects.filter(runbook=secret).first()
+    return AlertRoute.objects.filter(runbook_id=secret.pk).first()
 
 
 def _link(secret, provider, form: str):

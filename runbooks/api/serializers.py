@@ -111,6 +111,7 @@ def serializers_for(spec) -> tuple[type, type, type]:
     meta = type("Meta", (DocumentSerializer.Meta,), {"model": spec.model})
     meta.fields = meta.read_only_fields = [*DocumentSerializer.Meta.fields, *own]
     declared = {n: factory() for n, factory in spec.api_read_only.items() if factory}
+    declared |= {f.name: f.api_field(read_only=True) for f in spec.fields}
     read = type(f"{name}Serializer", (DocumentSerializer,), {"Meta": meta, **declared})
     writable = {f.name: f.api_field(required=False) for f in spec.fields}
     write = type(f"{name}WriteSerializer", (DocumentWriteSerializer,), dict(writable))

@@ -20,6 +20,7 @@ class DetailField:
     form_field: Callable[[], forms.Field]
     api_field: Callable[..., serializers.Field]
     tidy: Callable[[Any], Any] = lambda value: value
+    form_value: Callable[[Any], Any] = lambda value: value  # the stored value as a form shows it
     # Where a new document's form asks for it: before the text ("head") or after it ("tail").
     placement: str = "head"
 
@@ -58,6 +59,10 @@ class KindSpec:
     # The service that creates one from the new-document page (dotted path; services import
     # the registry, so the registry names them instead of importing them).
     create_service: str = "runbooks.services.documents.create_document"
+    # Rules across the kind's fields (an incident ends after it starts): ValidationError with
+    # field names; called on the document with the new values applied, before any write.
+    check: Callable[[Document], None] = lambda document: None
+    body_template: str = ""  # the text a new document of this kind starts with
     on_create: Callable[[Document], None] = lambda document: None
     on_change: Callable[[Document, set[str]], set[str]] = lambda document, changed: set()
 
@@ -89,7 +94,7 @@ class KindSpec:
         return changed | self.on_change(document, changed) if changed else changed
 
     def initial(self, document: Document) -> dict:
-        return {spec.name: getattr(document, spec.name) for spec in self.fields}
+        return {spec.name: spec.form_value(getattr(document, spec.name)) for spec in self.fields}
 
 
 @dataclass

@@ -1,16 +1,123 @@
-"""Post-mortems: drafts private to their provider until published (their own fields come with
-the post-mortem issue, in their own table)."""
+"""Post-mortems: drafts private to their provider until published, with the incident's window,
+severity and affected services, and a text that starts from the sections of a blameless
+post-mortem."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from rest_framework import serializers
 
 from runbooks.choices import Kind, Status, Visibility
-from runbooks.models import Document
+from runbooks.models import Postmortem, Severity
 
-from .base import KindSpec
+from .base import DetailField, KindSpec
+
+MAX_SERVICES = 20
+LOCAL_INPUT = "%Y-%m-%dT%H:%M"
+
+BODY_TEMPLATE = """## Summary
+
+What happened, in two or three sentences.
+
+## Impact
+
+Who noticed what, for how long; which services and how many customers.
+
+## Timeline
+
+All times UTC.
+
+- HH:MM — first alert
+- HH:MM — resolved
+
+## Root cause
+
+## Trigger
+
+## Resolution
+
+## Detection
+
+How we found out, and how we could have found out sooner.
+
+## Lessons learned
+
+### What went well
+
+### What went wrong
+
+### Where we got lucky
+"""
+
+
+def _services(value) -> list[str]:
+    """Affected services from a list (API) or comma-separated text (form), tidied."""
+    items = value.split(",") if isinstance(value, str) else value
+    services = list(dict.fromkeys(" ".join(str(item).split()) for item in items))
+    services = [service for service in services if service]
+    if len(services) > MAX_SERVICES or any(len(service) > 100 for service in services):
+        raise ValidationError(
+            {"affected_services": f"At most {MAX_SERVICES} services of 100 characters each."}
+        )
+    return services
+
+
+def _window(postmortem: Postmortem) -> None:
+    """The incident ends after it starts, and neither lies in the future."""
+    start, end, now = postmortem.incident_start, postmortem.incident_end, timezone.now()
+    if start and end and end < start:
+        raise ValidationError({"incident_end": "The incident ends before it starts."})
+    for name, moment in (("incident_start", start), ("incident_end", end)):
+        if moment and moment > now + timezone.timedelta(minutes=5):
+            raise ValidationError({name: "This lies in the future."})
+
+
+def _moment(label: str) -> DetailField:
+    name = label.lower().replace(" ", "_")
+    return DetailField(
+        name,
+        lambda: forms.DateTimeField(
+            label=label + " (UTC)",
+            required=False,
+            input_formats=[LOCAL_INPUT, "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
+            widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL_INPUT),
+        ),
+        lambda **kw: serializers.DateTimeField(allow_null=True, **kw),
+    )
+
 
 POSTMORTEM = KindSpec(
     kind=Kind.POSTMORTEM,
     label="Post-mortem",
-    model=Document,
+    model=Postmortem,
     url_prefix="postmortems",
     default_status=Status.DRAFT,
     default_visibility=Visibility.COMMUNITY,
+    fields=(
+        _moment("Incident start"),
+        _moment("Incident end"),
+        DetailField(
+            "severity",
+            lambda: forms.ChoiceField(
+                choices=[("", "—"), *Severity.choices], required=False, label="Severity"
+            ),
+            lambda **kw: serializers.ChoiceField(choices=Severity.choices, allow_blank=True, **kw),
+        ),
+        DetailField(
+            "affected_services",
+            lambda: forms.CharField(
+                required=False,
+                max_length=2000,
+                help_text="Comma-separated, e.g. block storage, compute API.",
+            ),
+            lambda **kw: serializers.ListField(
+                child=serializers.CharField(max_length=100), max_length=MAX_SERVICES, **kw
+            ),
+            tidy=_services,
+            form_value=", ".join,
+        ),
+    ),
+    parts={"meta": "documents/postmortem/_meta.html"},
+    check=_window,
+    body_template=BODY_TEMPLATE,
 )

@@ -11,6 +11,7 @@ from .alerts import (
     RunbookMiss,
 )
 from .documents import Document, DocumentQuerySet, Revision, Tag
+from .postmortems import Postmortem, Severity
 from .providers import ROLE_RANK, Membership, Provider, Role, roles_of
 from .ratelimits import RateCounter
 from .runbooks import Runbook, RunbookQuerySet
@@ -29,6 +30,7 @@ __all__ = [
     "Document",
     "DocumentQuerySet",
     "Membership",
+    "Postmortem",
     "Provider",
     "RateCounter",
     "Revision",
@@ -36,6 +38,7 @@ __all__ = [
     "RunbookQuerySet",
     "Role",
     "Scope",
+    "Severity",
     "Tag",
     "Token",
     "USER_SCOPES",

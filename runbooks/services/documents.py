@@ -145,6 +145,7 @@ def create_document(
         creator=user_or_none(actor),
     )
     spec.apply(document, details)
+    spec.check(document)
     for name in {"source_name", "front_matter"} & details.keys():  # set by imports only
         setattr(document, name, details[name])
     spec.on_create(document)
@@ -212,6 +213,11 @@ def edit_document(
     if visibility is not None and visibility != document.visibility:
         require(actor, can_publish, document, message=AUDIENCE_DENIED)
         _check_visibility(document.provider, visibility)
+    target = (
+        document if isinstance(document, spec.model) else spec.model.objects.get(pk=document.pk)
+    )
+    changed = spec.apply(target, details)  # in memory; checked below, saved after the revision
+    spec.check(target)
     text_changed = not current or (current.title, current.body) != (title, body)
     rendered = _rendered(body) if text_changed else None  # before the row lock: it takes time
     locked = _lock(document)
@@ -225,7 +231,7 @@ def edit_document(
         revision = _new_revision(
             locked, title, body, rendered, user_or_none(actor), message, base_revision
         )
-    _save_details(document, locked, spec, details, visibility)
+    _save_details(document, target, locked, changed, visibility)
     if parsed_tags is not None:
         set_tags(document, parsed_tags)
     return revision
@@ -249,18 +255,17 @@ def _new_revision(locked, title, body, rendered, author, message, base) -> Revis
         raise EditConflict(fresh, base) from None
 
 
-def _save_details(document, locked, spec, details, visibility) -> None:
-    """The kind's own fields and the visibility, on the caller's object too."""
-    for name in ("current_revision", "title", "updated_at"):
-        setattr(document, name, getattr(locked, name))
-    if details and not isinstance(document, spec.model):  # a plain Document of a richer kind
-        document = spec.model.objects.get(pk=document.pk)
-    changed = spec.apply(document, details)
-    if visibility is not None and visibility != document.visibility:
-        document.visibility = visibility
+def _save_details(document, target, locked, changed: set[str], visibility) -> None:
+    """The kind's own fields (already applied to `target`) and the visibility; the caller's
+    object sees the new revision and title too."""
+    for obj in {id(document): document, id(target): target}.values():
+        for name in ("current_revision", "title", "updated_at"):
+            setattr(obj, name, getattr(locked, name))
+    if visibility is not None and visibility != target.visibility:
+        target.visibility = document.visibility = visibility
         changed.add("visibility")
     if changed:
-        document.save(update_fields=[*sorted(changed), "updated_at"])
+        target.save(update_fields=[*sorted(changed), "updated_at"])
 
 
 def add_revision(

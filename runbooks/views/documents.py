@@ -87,6 +87,7 @@ def document_new(request, kind):
     spec = KINDS[kind]
     prefill = {"title", "alertname", *spec.field_names}  # e.g. from "write this runbook"
     initial = {name: value for name, value in request.GET.items() if name in prefill}
+    initial.setdefault("body", spec.body_template)  # the guided sections of the kind
     form = NewDocumentForm(request.POST or None, user=request.user, kind=kind, initial=initial)
     if not form.fields["provider"].choices:
         raise PermissionDenied("Only editors of a provider, and moderators, write documents.")

@@ -1,0 +1,114 @@
+"""Post-mortems (issue 13, first part): the guided text, the incident's own fields in the pages
+and the API, and bad input refused with a field error and nothing saved."""
+
+import pytest
+
+from runbooks.choices import Kind, Visibility
+from runbooks.models import Document, Postmortem, Revision, Scope
+from runbooks.services import tokens
+from runbooks.services.base import SYSTEM
+from tests.api import ApiClient, validate
+from tests.conftest import client_for
+
+
+def api(user) -> ApiClient:
+    secret = tokens.issue_token(actor=SYSTEM, name="t", scopes=[Scope.READ, Scope.WRITE], user=user)
+    return ApiClient(token=secret[1])
+
+
+FIELDS = {
+    "title": "Ceph OSDs flapping",
+    "body": "## Summary\n\nOSDs flapped.\n",
+    "provider": "provider-a",
+    "incident_start": "2026-11-20T02:10:00Z",
+    "incident_end": "2026-11-20T04:40:00Z",
+    "severity": "major",
+    "affected_services": ["block storage", "compute API"],
+}
+
+
+def test_a_new_post_mortem_starts_from_the_sections_of_a_blameless_one(alice):
+    page = client_for(alice).get("/postmortems/new/").content.decode()
+    for section in ("## Summary", "## Impact", "## Timeline", "## Root cause", "## Trigger"):
+        assert section in page
+    assert "### Where we got lucky" in page and 'type="datetime-local"' in page
+
+
+def test_the_page_form_stores_the_incident_and_the_page_shows_it(alice, provider_a):
+    response = client_for(alice).post(
+        "/postmortems/new/",
+        {
+            "title": "Nova scheduler outage",
+            "provider": provider_a.pk,
+            "visibility": Visibility.COMMUNITY,
+            "incident_start": "2026-11-21T10:00",
+            "incident_end": "2026-11-21T12:30",
+            "severity": "critical",
+            "affected_services": "compute API, scheduler, compute API",
+            "body": "## Summary\n",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:500]
+    postmortem = Postmortem.objects.get()
+    assert postmortem.status == "draft" and postmortem.severity == "critical"
+    assert postmortem.affected_services == ["compute API", "scheduler"]
+    page = client_for(alice).get(postmortem.get_absolute_url()).content.decode()
+    assert "Critical" in page and "2 h 30 min" in page and "scheduler" in page
+
+
+def test_the_api_creates_and_reads_the_incident_fields(alice):
+    response = validate(api(alice).post("/api/v1/postmortems/", FIELDS))
+    assert response.status_code == 201, response.json()
+    data = response.json()
+    assert data["severity"] == "major" and data["status"] == "draft"
+    assert data["affected_services"] == ["block storage", "compute API"]
+    assert data["incident_start"] == "2026-11-20T02:10:00Z"
+    patch = api(alice).patch(
+        f"/api/v1/postmortems/{data['slug']}/", {"base_revision": 1, "severity": "minor"}
+    )
+    assert validate(patch).status_code == 200 and patch.json()["severity"] == "minor"
+    assert Revision.objects.count() == 1  # a field change adds no revision
+
+
+@pytest.mark.parametrize(
+    "changes,field",
+    [
+        ({"incident_end": "2026-11-20T01:00:00Z"}, "incident_end"),
+        ({"incident_start": "2099-01-01T00:00:00Z", "incident_end": None}, "incident_start"),
+        ({"severity": "apocalyptic"}, "severity"),
+        ({"affected_services": [f"s{i}" for i in range(30)]}, "affected_services"),
+    ],
+)
+def test_bad_incident_fields_are_a_400_naming_the_field_and_nothing_is_saved(alice, changes, field):
+    response = api(alice).post("/api/v1/postmortems/", {**FIELDS, **changes})
+    assert response.status_code == 400 and field in response.json(), response.json()
+    assert not Document.objects.exists() and not Revision.objects.exists()
+
+
+def test_a_bad_window_in_an_edit_saves_nothing(alice):
+    slug = api(alice).post("/api/v1/postmortems/", FIELDS).json()["slug"]
+    response = api(alice).patch(
+        f"/api/v1/postmortems/{slug}/",
+        {"base_revision": 1, "body": "changed", "incident_end": "2026-11-19T00:00:00Z"},
+    )
+    assert response.status_code == 400 and "incident_end" in response.json()
+    postmortem = Postmortem.objects.get()
+    assert postmortem.revisions.count() == 1
+    assert postmortem.incident_end.isoformat().startswith("2026-11-20T04:40")
+
+
+def test_the_page_form_names_a_bad_window_beside_its_field(alice, provider_a):
+    response = client_for(alice).post(
+        "/postmortems/new/",
+        {
+            "title": "Backwards",
+            "provider": provider_a.pk,
+            "visibility": Visibility.COMMUNITY,
+            "incident_start": "2026-11-21T10:00",
+            "incident_end": "2026-11-21T09:00",
+            "body": "x",
+        },
+    )
+    assert response.status_code == 200
+    assert "The incident ends before it starts." in response.content.decode()
+    assert not Document.objects.filter(kind=Kind.POSTMORTEM).exists()
