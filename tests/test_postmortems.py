@@ -112,3 +112,26 @@ def test_the_page_form_names_a_bad_window_beside_its_field(alice, provider_a):
     assert response.status_code == 200
     assert "The incident ends before it starts." in response.content.decode()
     assert not Document.objects.filter(kind=Kind.POSTMORTEM).exists()
+
+
+def test_services_take_text_times_and_refuse_impossible_ones(alice, provider_a):
+    from runbooks.services import documents
+
+    postmortem = documents.create_document(
+        actor=alice,
+        kind=Kind.POSTMORTEM,
+        title="From a script",
+        body="x",
+        provider=provider_a,
+        incident_start="2026-11-20T02:10:00Z",
+        incident_end="2026-11-20T02:40:00",
+    )
+    assert postmortem.duration_text == "30 min"
+    with pytest.raises(Exception, match="incident_start"):
+        documents.create_document(
+            actor=alice,
+            kind=Kind.POSTMORTEM,
+            title="Impossible",
+            body="x",
+            incident_start="2026-13-45T02:10:00Z",
+        )

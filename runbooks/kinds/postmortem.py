@@ -2,9 +2,12 @@
 severity and affected services, and a text that starts from the sections of a blameless
 post-mortem."""
 
+from datetime import UTC, datetime
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 
 from runbooks.choices import Kind, Status, Visibility
@@ -72,6 +75,21 @@ def _window(postmortem: Postmortem) -> None:
             raise ValidationError({name: "This lies in the future."})
 
 
+def _as_moment(name: str):
+    """A datetime from a form, the API or a caller's text (ISO 8601); naive means UTC."""
+
+    def tidy(value):
+        try:
+            moment = parse_datetime(value) if isinstance(value, str) else value
+        except ValueError:  # well-formed but impossible, e.g. month 13
+            moment = None
+        if not isinstance(moment, datetime):
+            raise ValidationError({name: "Give a date and time, e.g. 2026-11-20T02:10:00Z."})
+        return moment if timezone.is_aware(moment) else timezone.make_aware(moment, UTC)
+
+    return tidy
+
+
 def _moment(label: str) -> DetailField:
     name = label.lower().replace(" ", "_")
     return DetailField(
@@ -83,6 +101,7 @@ def _moment(label: str) -> DetailField:
             widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL_INPUT),
         ),
         lambda **kw: serializers.DateTimeField(allow_null=True, **kw),
+        tidy=_as_moment(name),
     )
 
 
