@@ -301,6 +301,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "DocumentStatusEnum": "runbooks.choices.Status",
         "AlertStatusEnum": "runbooks.models.alerts.AlertStatus",
+        "ActionItemStatusEnum": "runbooks.models.postmortems.ActionItem.Status",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 
 from runbooks import alerting
 from runbooks.models import (
+    ActionItem,
     Alert,
     AlertEvent,
     AlertRoute,
@@ -301,3 +302,10 @@ class RouteChangeAdmin(ReadOnlyAdmin):
     list_display = ["alertname", "action", "provider", "runbook", "actor", "at"]
     list_filter = ["action", "provider"]
     search_fields = ["alertname"]
+
+
+@admin.register(ActionItem)
+class ActionItemAdmin(ReadOnlyAdmin):
+    list_display = ["title", "postmortem", "owner", "due_date", "status"]
+    list_filter = ["status"]
+    search_fields = ["title"]

@@ -4,7 +4,17 @@ from django.urls import path, re_path, register_converter
 from django.utils.module_loading import import_string
 
 from runbooks.kinds.registry import KINDS
-from runbooks.views import alerts, documents, health, home, links, providers, search, tokens
+from runbooks.views import (
+    alerts,
+    documents,
+    health,
+    home,
+    links,
+    postmortems,
+    providers,
+    search,
+    tokens,
+)
 
 
 class IdConverter:
@@ -70,6 +80,7 @@ urlpatterns = [
     path("alerts/missing/", alerts.alert_missing, name="alert-missing"),
     path("alerts/<id:pk>/", alerts.alert_detail, name="alert-detail"),
     path("search/", search.search, name="search"),
+    path("action-items/", postmortems.action_item_list, name="action-item-list"),
     path("tags/", documents.tag_list, name="tag-list"),
     path("tags/<slug:slug>/", documents.tag_detail, name="tag-detail"),
     *[pattern for spec in KINDS for pattern in document_urls(spec)],

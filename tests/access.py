@@ -32,6 +32,8 @@ POST_ONLY = {
     "route-add",
     "route-delete",
     "route-restore",
+    "action-item-add",
+    "action-item",
 }
 
 # Extra URL arguments (those the pattern takes) and query strings by action; `slug` is
@@ -41,6 +43,7 @@ EXTRA_KWARGS = {
     "restore": {"number": 1},
     "route-delete": {"route_id": 1},
     "route-restore": {"change_id": 1},
+    "action-item": {"item_id": 1},
 }
 QUERY = {
     "diff": "?from=1&to=1",

@@ -52,7 +52,9 @@ class DocumentViewSet(
         return (
             access.documents(self.request.user, self.kind)
             .select_related("provider", "creator", "current_revision")
-            .prefetch_related(Prefetch("tags", queryset=Tag.objects.only("slug")))
+            .prefetch_related(
+                Prefetch("tags", queryset=Tag.objects.only("slug")), *KINDS[self.kind].api_prefetch
+            )
         )
 
     def get_object(self):

@@ -11,9 +11,9 @@ from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 
 from runbooks.choices import Kind, Status, Visibility
-from runbooks.models import Postmortem, Severity
+from runbooks.models import ActionItem, Postmortem, Severity
 
-from .base import DetailField, KindSpec
+from .base import DetailField, KindSpec, PageAction
 
 MAX_SERVICES = 20
 LOCAL_INPUT = "%Y-%m-%dT%H:%M"
@@ -63,6 +63,18 @@ def _services(value) -> list[str]:
             {"affected_services": f"At most {MAX_SERVICES} services of 100 characters each."}
         )
     return services
+
+
+class ActionItemSerializer(serializers.ModelSerializer):
+    """How an action item reads (DESIGN §8): the owner by username."""
+
+    owner = serializers.CharField(source="owner.username", read_only=True, allow_null=True)
+    tracker_url = serializers.CharField(read_only=True, help_text="An http(s) URL, or empty.")
+
+    class Meta:
+        model = ActionItem
+        fields = ["id", "title", "owner", "due_date", "status", "tracker_url"]
+        read_only_fields = fields
 
 
 def _window(postmortem: Postmortem) -> None:
@@ -136,7 +148,21 @@ POSTMORTEM = KindSpec(
             form_value=", ".join,
         ),
     ),
-    parts={"meta": "documents/postmortem/_meta.html"},
+    api_read_only={"action_items": lambda: ActionItemSerializer(many=True, read_only=True)},
+    api_prefetch=("action_items__owner",),
+    api_mixins=("runbooks.api.postmortems.ActionItemActions",),
+    parts={
+        "meta": "documents/postmortem/_meta.html",
+        "after": "documents/postmortem/_action_items.html",
+    },
+    page_actions=(
+        PageAction(
+            "<slug:slug>/action-items/",
+            "runbooks.views.postmortems.action_item_add",
+            "action-item-add",
+        ),
+    ),
+    page_context="runbooks.views.postmortems.detail_context",
     check=_window,
     body_template=BODY_TEMPLATE,
 )

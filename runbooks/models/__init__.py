@@ -11,13 +11,14 @@ from .alerts import (
     RunbookMiss,
 )
 from .documents import Document, DocumentQuerySet, Revision, Tag
-from .postmortems import Postmortem, Severity
+from .postmortems import ActionItem, Postmortem, Severity
 from .providers import ROLE_RANK, Membership, Provider, Role, roles_of
 from .ratelimits import RateCounter
 from .runbooks import Runbook, RunbookQuerySet
 from .tokens import USER_SCOPES, Scope, Token, hash_token
 
 __all__ = [
+    "ActionItem",
     "Alert",
     "AlertEvent",
     "AlertRoute",

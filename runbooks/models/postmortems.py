@@ -1,6 +1,10 @@
 """Post-mortems: a Document with the incident's own fields (multi-table, like runbooks)."""
 
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
+
+from runbooks.inputs import validate_http_url
 
 from .documents import Document, DocumentQuerySet
 
@@ -39,3 +43,44 @@ class Postmortem(Document):
         hours, minutes = divmod(minutes, 60)
         parts = [f"{days} d"] * bool(days) + [f"{hours} h"] * bool(hours)
         return " ".join(parts + [f"{minutes} min"] * (bool(minutes) or not parts))
+
+
+class ActionItem(models.Model):
+    """Something a post-mortem decided to do. Lives outside the revision history: its status
+    changes as the work gets done, without new revisions of the text."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        DONE = "done", "Done"
+        DROPPED = "dropped", "Dropped"
+
+    postmortem = models.ForeignKey(
+        Postmortem, on_delete=models.CASCADE, related_name="action_items"
+    )
+    title = models.CharField(max_length=200)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="action_items",
+    )
+    due_date = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    tracker_url = models.URLField(blank=True, max_length=2000, validators=[validate_http_url])
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["status", "due_date", "pk"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def overdue(self) -> bool:
+        return (
+            self.status == self.Status.OPEN
+            and self.due_date is not None
+            and self.due_date < timezone.localdate()
+        )
