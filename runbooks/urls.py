@@ -53,6 +53,7 @@ def document_urls(spec) -> list:
             "restore",
         ),
         ("<slug:slug>/diff/", documents.document_diff, "diff"),
+        ("<slug:slug>/publish/", documents.document_publish, "publish-page"),
         *[(a.route, import_string(a.view), a.name) for a in spec.page_actions],
     ]
     return [

@@ -1,6 +1,8 @@
 """Post-mortems (issue 13, first part): the guided text, the incident's own fields in the pages
 and the API, and bad input refused with a field error and nothing saved."""
 
+import re
+
 import pytest
 
 from runbooks.choices import Kind, Visibility
@@ -135,3 +137,43 @@ def test_services_take_text_times_and_refuse_impossible_ones(alice, provider_a):
             body="x",
             incident_start="2026-13-45T02:10:00Z",
         )
+
+
+def test_publishing_previews_the_audience_and_marks_what_looks_sensitive(alice, provider_a):
+    from runbooks.services import documents
+
+    postmortem = documents.create_document(
+        actor=alice,
+        kind=Kind.POSTMORTEM,
+        title="Edge router reload",
+        body="We reloaded 10.20.30.40 and edge1.a.example; ask ops@a.example.\n",
+        provider=provider_a,
+    )
+    client = client_for(alice)
+    page = client.get(f"{postmortem.get_absolute_url()}publish/").content.decode()
+    assert "Provider A only" in page and "Public — anyone on the internet" in page
+    assert 'class="sensitive sensitive-ip"' in page and "10.20.30.40" in page
+    assert 'class="sensitive sensitive-email"' in page
+    radios = re.findall(r'<input type="radio" name="visibility"[^>]*>', page)
+    assert radios and not any("checked" in radio for radio in radios)
+    past = client.post(
+        f"{postmortem.get_absolute_url()}publish/",
+        {"visibility": "community", "embargo_until": "2020-01-01T00:00"},
+    )
+    assert past.status_code == 200 and "An embargo ends in the future." in past.content.decode()
+    postmortem.refresh_from_db()
+    assert postmortem.status == "draft"
+    done = client.post(f"{postmortem.get_absolute_url()}publish/", {"visibility": "community"})
+    assert done.status_code == 302
+    postmortem.refresh_from_db()
+    assert (postmortem.status, postmortem.visibility) == ("published", "community")
+
+
+def test_only_publishers_open_the_publish_page(alice, dave, bob, provider_a, make_runbook):
+    draft = make_runbook(alice, kind=Kind.POSTMORTEM, provider=provider_a)
+    assert client_for(dave).get(f"{draft.get_absolute_url()}publish/").status_code == 403
+    assert client_for(bob).get(f"{draft.get_absolute_url()}publish/").status_code == 404
+    response = api(alice).post(
+        f"/api/v1/postmortems/{draft.slug}/publish/", {"embargo_until": "2020-01-01T00:00:00Z"}
+    )
+    assert response.status_code == 400 and "embargo_until" in response.json()

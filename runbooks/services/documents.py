@@ -7,6 +7,7 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.text import slugify
 
 from runbooks import markdown
@@ -337,8 +338,11 @@ def publish(
     visibility: str | None = None,
     embargo_until: datetime | None = None,
 ) -> Document:
-    """Release a document to its audience, optionally after an embargo."""
+    """Release a document to its audience, optionally after an embargo (which lifts itself:
+    visibility compares it with the time at each query, no job needed)."""
     require(actor, can_publish, document, message=PUBLISH_DENIED)
+    if embargo_until is not None and embargo_until <= timezone.now():
+        raise ValidationError({"embargo_until": "An embargo ends in the future."})
     if visibility:
         document.visibility = _check_visibility(document.provider, visibility)
     document.status = Status.PUBLISHED

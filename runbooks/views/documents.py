@@ -4,6 +4,7 @@ Documents are fetched through `runbooks.access` (404 for what the user may not s
 filtered by the kind's FilterSet, shared with the API; what a kind adds to these pages (a
 runbook's alert banner, routes, review badge) comes from its registry entry."""
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -12,9 +13,11 @@ from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.module_loading import import_string
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
-from runbooks import access, diffing, markdown
+from runbooks import access, diffing, markdown, sensitive
+from runbooks.choices import Visibility
 from runbooks.forms import DocumentForm, NewDocumentForm
 from runbooks.kinds.registry import KINDS
 from runbooks.models import Document, Provider, Revision, Tag
@@ -65,6 +68,7 @@ def document_detail(request, kind, slug):
         "revision": document.current_revision,
         "tags": document.tags.all(),
         "can_edit": can_edit(request.user, document),
+        "can_publish": can_publish(request.user, document),
     }
     page_context = KINDS[kind].page_context
     if page_context:
@@ -292,3 +296,69 @@ def tag_detail(request, slug):
     if not page.object_list:
         raise Http404("No document you may see has this tag.")
     return render(request, "tags/detail.html", {"tag": tag, "page": page})
+
+
+class PublishForm(forms.Form):
+    """Who will read it, from when. The choices are explained; none is preselected."""
+
+    visibility = forms.ChoiceField(label="Who may read it", widget=forms.RadioSelect)
+    embargo_until = forms.DateTimeField(
+        label="Not before (UTC, optional)",
+        required=False,
+        input_formats=["%Y-%m-%dT%H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text="An embargo: readers outside the provider see it from then on.",
+    )
+
+    def __init__(self, *args, document, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["visibility"].choices = audiences(document)
+
+
+def audiences(document) -> list[tuple[str, str]]:
+    """The visibility choices for `document`, each saying who exactly will be able to read it."""
+    providers = Provider.objects.count()
+    choices = [
+        (Visibility.PUBLIC, "Public — anyone on the internet, also without signing in"),
+        (
+            Visibility.COMMUNITY,
+            f"Community — every signed-in operator of the {providers} providers here",
+        ),
+    ]
+    if document.provider_id is not None:
+        members = document.provider.memberships.count()
+        choices.append(
+            (Visibility.PROVIDER, f"{document.provider.name} only — its {members} members")
+        )
+    return choices
+
+
+@login_required
+def document_publish(request, kind, slug):
+    """Publishing is a decision: a preview that says who will read it and marks what looks
+    sensitive to share beyond the provider, then a confirmation."""
+    document = access.get_document(request.user, kind, slug, access.PUBLISH)
+    form = PublishForm(request.POST or None, document=document)
+    if request.method == "POST" and form.is_valid():
+        try:
+            document_services.publish(document, actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            _attach_errors(form, exc)
+        else:
+            messages.success(request, f"Published “{document.title}”.")
+            return redirect(document)
+    revision = document.current_revision
+    text = f"{revision.title}\n\n{revision.body}"
+    findings = sensitive.find(text, _domains(document))
+    context = {
+        **kind_context(kind),
+        "document": document,
+        "form": form,
+        "findings": findings,
+        "highlighted": mark_safe(sensitive.highlight(text, findings)),  # escaped by highlight()
+    }
+    return render(request, "documents/publish.html", context)
+
+
+def _domains(document) -> list[str]:
+    return sensitive.domains_of(document.provider.website) if document.provider_id else []
