@@ -25,6 +25,7 @@ from runbooks.models import (
     RouteChange,
     Runbook,
     RunbookMiss,
+    RunbookUse,
     Tag,
     Token,
 )
@@ -309,3 +310,9 @@ class ActionItemAdmin(ReadOnlyAdmin):
     list_display = ["title", "postmortem", "owner", "due_date", "status"]
     list_filter = ["status"]
     search_fields = ["title"]
+
+
+@admin.register(RunbookUse)
+class RunbookUseAdmin(ReadOnlyAdmin):
+    list_display = ["runbook", "postmortem", "revision", "verdict"]
+    list_filter = ["verdict"]

@@ -177,3 +177,87 @@ def test_only_publishers_open_the_publish_page(alice, dave, bob, provider_a, mak
         f"/api/v1/postmortems/{draft.slug}/publish/", {"embargo_until": "2020-01-01T00:00:00Z"}
     )
     assert response.status_code == 400 and "embargo_until" in response.json()
+
+
+# --- Runbooks used, verdicts and the feedback on runbook pages --------------------------------
+
+
+@pytest.fixture
+def osd_runbook(alice, make_runbook):
+    from runbooks.services import documents
+
+    runbook = make_runbook(alice, title="Ceph OSD down")  # community, revision 1
+    documents.add_revision(runbook, actor=alice, title=runbook.title, body="v2", base_revision=1)
+    return runbook
+
+
+def test_runbooks_used_are_pinned_and_judged_and_feed_back_to_the_runbook(alice, bob, osd_runbook):
+    used = [{"runbook": osd_runbook.slug, "revision": 1, "verdict": "outdated"}]
+    response = api(alice).post("/api/v1/postmortems/", {**FIELDS, "runbooks_used": used})
+    assert validate(response).status_code == 201, response.json()
+    assert response.json()["runbooks_used"] == [
+        {"runbook": osd_runbook.slug, "revision": 1, "verdict": "outdated"}
+    ]
+    slug = response.json()["slug"]
+    page = client_for(alice).get(osd_runbook.get_absolute_url()).content.decode()
+    assert "Used in 1 incident" in page and "outdated 1" in page and FIELDS["title"] in page
+    # A draft of provider A counts nowhere for bob; published to the community, it does.
+    assert "Used in" not in client_for(bob).get(osd_runbook.get_absolute_url()).content.decode()
+    api(alice).post(f"/api/v1/postmortems/{slug}/publish/", {"visibility": "community"})
+    assert (
+        "Used in 1 incident" in client_for(bob).get(osd_runbook.get_absolute_url()).content.decode()
+    )
+
+
+def test_a_bad_verdict_on_the_current_revision_marks_the_runbook_for_review(alice, osd_runbook):
+    used = [{"runbook": osd_runbook.slug, "verdict": "wrong"}]  # no revision: the current one
+    assert (
+        api(alice).post("/api/v1/postmortems/", {**FIELDS, "runbooks_used": used}).status_code
+        == 201
+    )
+    osd_runbook.refresh_from_db()
+    assert osd_runbook.stale  # review due now: on the review list
+
+
+@pytest.mark.parametrize(
+    "used",
+    [
+        [{"runbook": "no-such-runbook", "verdict": "helped"}],
+        [{"runbook": "RUNBOOK", "revision": 99, "verdict": "helped"}],
+        [{"runbook": "RUNBOOK", "verdict": "meh"}],
+        [{"runbook": "PRIVATE", "verdict": "helped"}],  # a runbook alice may not see
+    ],
+)
+def test_bad_runbooks_used_are_a_400_and_nothing_is_saved(
+    alice, bob, provider_b, osd_runbook, make_runbook, used
+):
+    private = make_runbook(bob, title="B only", provider=provider_b, visibility=Visibility.PROVIDER)
+    names = {"RUNBOOK": osd_runbook.slug, "PRIVATE": private.slug}
+    used = [{**u, "runbook": names.get(u["runbook"], u["runbook"])} for u in used]
+    response = api(alice).post("/api/v1/postmortems/", {**FIELDS, "runbooks_used": used})
+    assert response.status_code == 400 and "runbooks_used" in response.json(), response.json()
+    assert not Postmortem.objects.exists()
+
+
+def test_only_alerts_the_provider_received_can_be_linked(alice, provider_a, provider_b):
+    from runbooks.models import Alert
+
+    def alert(provider, n):
+        return Alert.objects.create(
+            provider=provider,
+            source="alertmanager",
+            fingerprint=f"f{n}",
+            alertname="X",
+            status="firing",
+            starts_at="2026-11-20T02:00:00Z",
+            last_seen="2026-11-20T02:00:00Z",
+        )
+
+    own, other = alert(provider_a, 1), alert(provider_b, 2)
+    ok = api(alice).post("/api/v1/postmortems/", {**FIELDS, "alerts": [own.pk]})
+    assert ok.status_code == 201 and ok.json()["alerts"] == [own.pk]
+    bad = api(alice).post(
+        "/api/v1/postmortems/", {**FIELDS, "title": "Other", "alerts": [other.pk]}
+    )
+    assert bad.status_code == 400 and "alerts" in bad.json()
+    assert Postmortem.objects.count() == 1

@@ -20,12 +20,13 @@ DESCRIPTIONS = {
     "409": "The document changed since base_revision.",
     "412": "If-Match named an ETag that is no longer the document's.",
     "413": "The request body is larger than allowed.",
+    "414": "The URL is longer than 4096 characters.",
     "415": "The body is not JSON.",
 }
 
 
 def _errors_for(method: str, path: str) -> list[str]:
-    codes = ["400", "401", "403", "404"]
+    codes = ["400", "401", "403", "404", "414"]
     if method in {"post", "put", "patch"}:
         codes += ["413", "415"]
     if method == "patch" or path.endswith("/restore/"):

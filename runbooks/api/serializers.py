@@ -107,15 +107,18 @@ def serializers_for(spec) -> tuple[type, type, type]:
     if not spec.fields and not spec.api_read_only:
         return DocumentSerializer, DocumentWriteSerializer, DocumentPatchSerializer
     name = spec.model.__name__
-    own = [*spec.field_names, *spec.api_read_only]
+    own = [*spec.field_names, *spec.relation_names, *spec.api_read_only]
     meta = type("Meta", (DocumentSerializer.Meta,), {"model": spec.model})
     meta.fields = meta.read_only_fields = [*DocumentSerializer.Meta.fields, *own]
     declared = {n: factory() for n, factory in spec.api_read_only.items() if factory}
     declared |= {f.name: f.api_field(read_only=True) for f in spec.fields}
+    declared |= {r.name: r.read_field() for r in spec.relations}
     read = type(f"{name}Serializer", (DocumentSerializer,), {"Meta": meta, **declared})
     writable = {f.name: f.api_field(required=False) for f in spec.fields}
+    writable |= {r.name: r.api_field(required=False) for r in spec.relations}
     write = type(f"{name}WriteSerializer", (DocumentWriteSerializer,), dict(writable))
     writable = {f.name: f.api_field(required=False) for f in spec.fields}
+    writable |= {r.name: r.api_field(required=False) for r in spec.relations}
     patch = type(f"{name}PatchSerializer", (DocumentPatchSerializer,), writable)
     return read, write, patch
 

@@ -26,6 +26,18 @@ class DetailField:
 
 
 @dataclass(frozen=True)
+class Relation:
+    """A field of a kind that is a set of links, not a column (a post-mortem's runbooks used,
+    its alerts): its API field, how it reads, and the service (dotted path) that replaces it,
+    called as `save(document, value, actor=…)` inside the write's transaction."""
+
+    name: str
+    api_field: Callable[..., serializers.Field]
+    read_field: Callable[[], serializers.Field]
+    save: str
+
+
+@dataclass(frozen=True)
 class PageAction:
     """An extra page of the kind under `/<prefix>/<slug>/…`: (route, dotted view, URL name)."""
 
@@ -43,6 +55,7 @@ class KindSpec:
     default_status: str
     default_visibility: str
     fields: tuple[DetailField, ...] = ()
+    relations: tuple[Relation, ...] = ()
     # Read-only API fields beyond `fields`: a name, and a factory for those that are not
     # model columns (None for a column).
     api_read_only: dict[str, Callable[[], serializers.Field] | None] = field(default_factory=dict)
@@ -70,6 +83,10 @@ class KindSpec:
     @property
     def filters(self) -> type:
         return self.filterset or DocumentFilter
+
+    @property
+    def relation_names(self) -> tuple[str, ...]:
+        return tuple(r.name for r in self.relations)
 
     @property
     def field_names(self) -> tuple[str, ...]:

@@ -11,9 +11,9 @@ from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 
 from runbooks.choices import Kind, Status, Visibility
-from runbooks.models import ActionItem, Postmortem, Severity
+from runbooks.models import ActionItem, Postmortem, RunbookUse, Severity
 
-from .base import DetailField, KindSpec, PageAction
+from .base import DetailField, KindSpec, PageAction, Relation
 
 MAX_SERVICES = 20
 LOCAL_INPUT = "%Y-%m-%dT%H:%M"
@@ -75,6 +75,21 @@ class ActionItemSerializer(serializers.ModelSerializer):
         model = ActionItem
         fields = ["id", "title", "owner", "due_date", "status", "tracker_url"]
         read_only_fields = fields
+
+
+class RunbookUseSerializer(serializers.Serializer):
+    """A runbook used in the incident: its slug, the revision read (default: the one current
+    when the incident started) and the verdict."""
+
+    runbook = serializers.CharField(max_length=200)
+    revision = serializers.IntegerField(min_value=1, max_value=2**31 - 1, required=False)
+    verdict = serializers.ChoiceField(choices=RunbookUse.Verdict.choices)
+
+
+class RunbookUseReadSerializer(serializers.Serializer):
+    runbook = serializers.CharField(source="runbook.slug", read_only=True)
+    revision = serializers.IntegerField(source="revision.number", read_only=True)
+    verdict = serializers.CharField(read_only=True)
 
 
 def _window(postmortem: Postmortem) -> None:
@@ -148,8 +163,31 @@ POSTMORTEM = KindSpec(
             form_value=", ".join,
         ),
     ),
+    relations=(
+        Relation(
+            "runbooks_used",
+            lambda **kw: RunbookUseSerializer(many=True, **kw),
+            lambda: RunbookUseReadSerializer(source="runbook_uses", many=True, read_only=True),
+            "runbooks.services.postmortems.set_runbooks_used",
+        ),
+        Relation(
+            "alerts",
+            lambda **kw: serializers.ListField(
+                child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+                max_length=200,
+                **kw,
+            ),
+            lambda: serializers.PrimaryKeyRelatedField(many=True, read_only=True),
+            "runbooks.services.postmortems.set_linked_alerts",
+        ),
+    ),
     api_read_only={"action_items": lambda: ActionItemSerializer(many=True, read_only=True)},
-    api_prefetch=("action_items__owner",),
+    api_prefetch=(
+        "action_items__owner",
+        "runbook_uses__runbook",
+        "runbook_uses__revision",
+        "alerts",
+    ),
     api_mixins=("runbooks.api.postmortems.ActionItemActions",),
     parts={
         "meta": "documents/postmortem/_meta.html",

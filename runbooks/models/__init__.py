@@ -11,7 +11,7 @@ from .alerts import (
     RunbookMiss,
 )
 from .documents import Document, DocumentQuerySet, Revision, Tag
-from .postmortems import ActionItem, Postmortem, Severity
+from .postmortems import ActionItem, Postmortem, RunbookUse, Severity
 from .providers import ROLE_RANK, Membership, Provider, Role, roles_of
 from .ratelimits import RateCounter
 from .runbooks import Runbook, RunbookQuerySet
@@ -37,6 +37,7 @@ __all__ = [
     "Revision",
     "Runbook",
     "RunbookQuerySet",
+    "RunbookUse",
     "Role",
     "Scope",
     "Severity",

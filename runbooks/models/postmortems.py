@@ -24,6 +24,7 @@ class Postmortem(Document):
     incident_end = models.DateTimeField(null=True, blank=True)
     severity = models.CharField(max_length=10, choices=Severity.choices, blank=True)
     affected_services = models.JSONField(default=list, blank=True)
+    alerts = models.ManyToManyField("Alert", blank=True, related_name="postmortems")
 
     objects = DocumentQuerySet.as_manager()
 
@@ -84,3 +85,29 @@ class ActionItem(models.Model):
             and self.due_date is not None
             and self.due_date < timezone.localdate()
         )
+
+
+class RunbookUse(models.Model):
+    """A runbook the incident's responders used, pinned to the revision they read, and how it
+    served them. Runbook pages count these as feedback."""
+
+    class Verdict(models.TextChoices):
+        HELPED = "helped", "helped"
+        OUTDATED = "outdated", "outdated"
+        WRONG = "wrong", "wrong"
+
+    postmortem = models.ForeignKey(
+        Postmortem, on_delete=models.CASCADE, related_name="runbook_uses"
+    )
+    runbook = models.ForeignKey("Runbook", on_delete=models.CASCADE, related_name="uses")
+    revision = models.ForeignKey("Revision", on_delete=models.PROTECT, related_name="+")
+    verdict = models.CharField(max_length=10, choices=Verdict.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["postmortem", "runbook"], name="one_use_per_runbook")
+        ]
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{self.runbook_id} r{self.revision_id}: {self.verdict}"

@@ -32,6 +32,9 @@ class Runbook(Document):
     # without `.md`, and its front matter kept verbatim (not rendered, not revisioned).
     source_name = models.CharField(max_length=200, blank=True)
     front_matter = models.TextField(blank=True)
+    # How many post-mortems name this runbook (any status): lets the read page skip asking for
+    # feedback when there is none; what a reader may see is still asked when there is.
+    incident_uses = models.PositiveIntegerField(default=0)
 
     objects = RunbookQuerySet.as_manager()
 

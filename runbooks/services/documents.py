@@ -8,6 +8,7 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.text import slugify
 
 from runbooks import markdown
@@ -128,6 +129,7 @@ def create_document(
     """
     require(actor, can_write_in, provider, message="You are not an editor there.")
     spec = KINDS[kind]
+    links = {name: details.pop(name) for name in spec.relation_names if name in details}
     unknown = set(details) - set(spec.field_names) - {"source_name", "front_matter"}
     if unknown:
         raise ValidationError(dict.fromkeys(sorted(unknown), "Not a field of this kind."))
@@ -166,7 +168,15 @@ def create_document(
         parent=None,
     )
     set_tags(document, parsed_tags)
+    _save_relations(spec, document, links, actor)
     return document
+
+
+def _save_relations(spec, document, links: dict, actor) -> None:
+    """A kind's link sets (inside the caller's transaction: a refusal undoes everything)."""
+    for relation in spec.relations:
+        if relation.name in links and links[relation.name] is not None:
+            import_string(relation.save)(document, links[relation.name], actor=actor)
 
 
 # --- Edit -------------------------------------------------------------------------------------
@@ -204,6 +214,7 @@ def edit_document(
     """
     require(actor, can_edit, document, message=EDIT_DENIED)
     spec = KINDS[document.kind]
+    links = {name: details.pop(name) for name in spec.relation_names if name in details}
     unknown = set(details) - set(spec.field_names)
     if unknown:
         raise ValidationError(dict.fromkeys(sorted(unknown), "Not a field of this kind."))
@@ -235,6 +246,7 @@ def edit_document(
     _save_details(document, target, locked, changed, visibility)
     if parsed_tags is not None:
         set_tags(document, parsed_tags)
+    _save_relations(spec, target, links, actor)
     return revision
 
 

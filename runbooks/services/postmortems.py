@@ -6,12 +6,21 @@ from datetime import date
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from runbooks import inputs
-from runbooks.models import ActionItem, Postmortem, roles_of
+from runbooks.models import (
+    ActionItem,
+    Alert,
+    Postmortem,
+    Revision,
+    Runbook,
+    RunbookUse,
+    roles_of,
+)
 from runbooks.visibility import can_edit
 
-from .base import require
+from .base import SYSTEM, require
 
 EDIT_DENIED = "You may read this post-mortem but not change its action items."
 FIELDS = ("title", "owner", "due_date", "status", "tracker_url")
@@ -76,3 +85,70 @@ def change_action_item(item: ActionItem, *, actor, **values) -> ActionItem:
         setattr(item, name, value)
     item.save()
     return item
+
+
+# --- Runbooks used (with verdicts) and linked alerts ------------------------------------------
+
+
+def revision_at(runbook: Runbook, moment) -> Revision:
+    """The revision that was current at `moment` (the incident's start), else the current one."""
+    if moment is not None:
+        earlier = runbook.revisions.filter(created_at__lte=moment).order_by("-number").first()
+        if earlier is not None:
+            return earlier
+    return runbook.current_revision
+
+
+def _use(actor, postmortem: Postmortem, use: dict) -> RunbookUse:
+    visible = Runbook.objects.visible_to(actor) if actor is not SYSTEM else Runbook.objects
+    runbook = use.get("runbook")
+    runbook = visible.filter(slug=runbook).first() if isinstance(runbook, str) else runbook
+    if runbook is None or not visible.filter(pk=runbook.pk).exists():
+        raise ValidationError({"runbooks_used": f"There is no runbook {use.get('runbook')!r}."})
+    number = use.get("revision")
+    revision = (
+        runbook.revisions.filter(number=number).first()
+        if number is not None
+        else revision_at(runbook, postmortem.incident_start)
+    )
+    if revision is None:
+        raise ValidationError({"runbooks_used": f"{runbook.slug} has no revision {number}."})
+    if use.get("verdict") not in RunbookUse.Verdict.values:
+        raise ValidationError({"runbooks_used": "Each verdict is helped, outdated or wrong."})
+    return RunbookUse(
+        postmortem=postmortem, runbook=runbook, revision=revision, verdict=use["verdict"]
+    )
+
+
+@transaction.atomic
+def set_runbooks_used(postmortem: Postmortem, uses: list[dict], *, actor) -> list[RunbookUse]:
+    """Replace the runbooks used, each pinned to a revision with a verdict. An `outdated` or
+    `wrong` verdict on a runbook's current revision marks that runbook for review."""
+    require(actor, can_edit, postmortem, message=EDIT_DENIED)
+    checked = [_use(actor, postmortem, use) for use in uses]
+    if len({use.runbook.pk for use in checked}) != len(checked):
+        raise ValidationError({"runbooks_used": "Name each runbook once."})
+    touched = set(postmortem.runbook_uses.values_list("runbook_id", flat=True))
+    postmortem.runbook_uses.all().delete()
+    RunbookUse.objects.bulk_create(checked)
+    for runbook_id in touched | {use.runbook.pk for use in checked}:
+        count = RunbookUse.objects.filter(runbook_id=runbook_id).count()
+        Runbook.objects.filter(pk=runbook_id).update(incident_uses=count)
+    for use in checked:
+        if (
+            use.verdict != RunbookUse.Verdict.HELPED
+            and use.revision_id == use.runbook.current_revision_id
+        ):
+            Runbook.objects.filter(pk=use.runbook.pk).update(review_due_at=timezone.now())
+    return checked
+
+
+@transaction.atomic
+def set_linked_alerts(postmortem: Postmortem, alert_ids: list[int], *, actor) -> None:
+    """Link alerts the actor may see that the post-mortem's provider received."""
+    require(actor, can_edit, postmortem, message=EDIT_DENIED)
+    alerts = Alert.objects.visible_to(actor) if actor is not SYSTEM else Alert.objects.all()
+    found = list(alerts.filter(pk__in=alert_ids, provider_id=postmortem.provider_id))
+    if len(found) != len(set(alert_ids)):
+        raise ValidationError({"alerts": "Only alerts your provider received can be linked."})
+    postmortem.alerts.set(found)

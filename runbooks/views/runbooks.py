@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from runbooks import access, addresses, charts
 from runbooks.forms import RouteForm
-from runbooks.models import AlertRoute, Provider, roles_of
+from runbooks.models import AlertRoute, Postmortem, Provider, RunbookUse, roles_of
 from runbooks.services import routes as route_services
 from runbooks.services import runbooks as runbook_services
 from runbooks.views.links import alert_context
@@ -52,6 +52,21 @@ def hint_providers(user, runbook) -> list:
     return list(Provider.objects.filter(pk__in=member_of).order_by("slug"))
 
 
+def feedback(user, runbook) -> dict:
+    """How the post-mortems `user` may see judged this runbook: counts by verdict and the list
+    (a draft or embargoed post-mortem of another provider counts nowhere)."""
+    if not runbook.incident_uses:  # named in no post-mortem at all: nothing to ask
+        return {"uses": [], "counts": {}, "total": 0}
+    postmortems = Postmortem.objects.visible_to(user).values("pk")
+    uses = list(
+        RunbookUse.objects.filter(runbook=runbook, postmortem__in=postmortems)
+        .select_related("postmortem", "revision")
+        .order_by("-postmortem__incident_start", "-pk")
+    )
+    counts = {v: sum(use.verdict == v for use in uses) for v in RunbookUse.Verdict.values}
+    return {"uses": uses, "counts": counts, "total": len(uses)}
+
+
 def detail_context(request, runbook) -> dict:
     routes = routes_for_page(request.user, runbook)
     context = {
@@ -59,6 +74,7 @@ def detail_context(request, runbook) -> dict:
         "base_url": addresses.base_url(request),
         "routes": routes,
         "hint_providers": hint_providers(request.user, runbook),
+        "feedback": feedback(request.user, runbook),
         **removal_context(request, runbook, routes),
     }
     # Counts and a number of providers only; signed-in readers, like /alerts/missing/.
