@@ -261,3 +261,19 @@ def test_only_alerts_the_provider_received_can_be_linked(alice, provider_a, prov
     )
     assert bad.status_code == 400 and "alerts" in bad.json()
     assert Postmortem.objects.count() == 1
+
+
+def test_the_demo_post_mortems_are_there_and_the_embargoed_one_stays_with_its_provider(db):
+    from django.core.management import call_command
+
+    from runbooks.models import ActionItem, RunbookUse
+    from runbooks.services.people import ensure_user
+
+    call_command("seed_demo")
+    call_command("seed_demo")  # idempotent
+    assert Postmortem.objects.count() == 3
+    assert ActionItem.objects.count() == 4 and RunbookUse.objects.count() == 4
+    bob = ensure_user("bob", actor=SYSTEM)
+    seen = set(Postmortem.objects.visible_to(bob).values_list("title", flat=True))
+    assert "Kubelets cut off by an expired intermediate certificate" not in seen
+    assert "Ceph OSDs flapping after a switch firmware update" in seen

@@ -13,6 +13,7 @@ from django.utils import timezone
 from runbooks.choices import Kind
 from runbooks.demo.alerts import seed_alerts
 from runbooks.demo.content import PROVIDERS, RUNBOOKS
+from runbooks.demo.postmortems import seed_postmortems
 from runbooks.models import Document, Provider, Role
 from runbooks.services import documents, people, runbooks
 from runbooks.services.base import SYSTEM
@@ -89,3 +90,4 @@ def seed() -> None:
     for spec in RUNBOOKS:
         _seed_runbook(spec, users)
     seed_alerts()
+    seed_postmortems()
