@@ -98,6 +98,10 @@ class NewDocumentForm(DocumentForm):
             if released
             else "It stays a private draft until it is published."
         )
+        if self.spec.start_from_alert:  # carries the alert a new document was started from
+            self.fields["from_alert"] = forms.IntegerField(
+                required=False, widget=forms.HiddenInput, min_value=1, max_value=2**63 - 1
+            )
         if self.spec.routable:
             self.fields["alertname"] = forms.CharField(
                 max_length=200,

@@ -277,3 +277,51 @@ def test_the_demo_post_mortems_are_there_and_the_embargoed_one_stays_with_its_pr
     seen = set(Postmortem.objects.visible_to(bob).values_list("title", flat=True))
     assert "Kubelets cut off by an expired intermediate certificate" not in seen
     assert "Ceph OSDs flapping after a switch firmware update" in seen
+
+
+def test_a_post_mortem_started_from_an_alert_takes_its_window_links_and_timeline(
+    alice, bob, provider_a, osd_runbook
+):
+    from runbooks.models import Alert
+
+    def alert(name, n, start, end=None, runbook=None):
+        return Alert.objects.create(
+            provider=provider_a,
+            source="alertmanager",
+            fingerprint=f"f{n}",
+            alertname=name,
+            status="resolved" if end else "firing",
+            starts_at=start,
+            ends_at=end,
+            last_seen=end or start,
+            runbook=runbook,
+        )
+
+    first = alert("CephOSDDown", 1, "2026-11-20T02:10:00Z", "2026-11-20T04:40:00Z", osd_runbook)
+    alert("CephSlowOps", 2, "2026-11-20T02:30:00Z", "2026-11-20T03:00:00Z")
+    page = client_for(alice).get(f"/alerts/{first.pk}/").content.decode()
+    assert f"/postmortems/new/?from_alert={first.pk}" in page
+    form = client_for(alice).get(f"/postmortems/new/?from_alert={first.pk}").content.decode()
+    assert "Incident: CephOSDDown" in form and 'value="2026-11-20T02:10"' in form
+    assert "- 2026-11-20 02:10 — CephOSDDown fired — opened “Ceph OSD down”" in form
+    assert "- 2026-11-20 02:30 — CephSlowOps fired" in form
+    assert "- 2026-11-20 03:00 — CephSlowOps resolved" in form
+    saved = client_for(alice).post(
+        "/postmortems/new/",
+        {
+            "title": "OSDs down",
+            "provider": provider_a.pk,
+            "visibility": "community",
+            "incident_start": "2026-11-20T02:10",
+            "incident_end": "2026-11-20T04:40",
+            "body": "## Summary\n",
+            "from_alert": first.pk,
+        },
+    )
+    assert saved.status_code == 302, saved.content.decode()[:300]
+    postmortem = Postmortem.objects.get()
+    assert list(postmortem.alerts.all()) == [first]
+    use = postmortem.runbook_uses.get()
+    assert (use.runbook_id, use.revision.number, use.verdict) == (osd_runbook.pk, 2, "")
+    # Someone who may not see the alert cannot start from it.
+    assert client_for(bob).get(f"/postmortems/new/?from_alert={first.pk}").status_code == 404

@@ -77,6 +77,9 @@ class KindSpec:
     # field names; called on the document with the new values applied, before any write.
     check: Callable[[Document], None] = lambda document: None
     body_template: str = ""  # the text a new document of this kind starts with
+    # Dotted path of f(request, alert_id) -> (form initial, relation values): a new document
+    # of this kind started from a received alert ("Start a post-mortem").
+    start_from_alert: str = ""
     on_create: Callable[[Document], None] = lambda document: None
     on_change: Callable[[Document, set[str]], set[str]] = lambda document, changed: set()
 

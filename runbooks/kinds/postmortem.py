@@ -83,7 +83,9 @@ class RunbookUseSerializer(serializers.Serializer):
 
     runbook = serializers.CharField(max_length=200)
     revision = serializers.IntegerField(min_value=1, max_value=2**31 - 1, required=False)
-    verdict = serializers.ChoiceField(choices=RunbookUse.Verdict.choices)
+    verdict = serializers.ChoiceField(
+        choices=RunbookUse.Verdict.choices, allow_blank=True, help_text="Empty: not judged yet."
+    )
 
 
 class RunbookUseReadSerializer(serializers.Serializer):
@@ -203,4 +205,5 @@ POSTMORTEM = KindSpec(
     page_context="runbooks.views.postmortems.detail_context",
     check=_window,
     body_template=BODY_TEMPLATE,
+    start_from_alert="runbooks.views.postmortems.from_alert",
 )

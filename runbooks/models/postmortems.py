@@ -101,7 +101,9 @@ class RunbookUse(models.Model):
     )
     runbook = models.ForeignKey("Runbook", on_delete=models.CASCADE, related_name="uses")
     revision = models.ForeignKey("Revision", on_delete=models.PROTECT, related_name="+")
-    verdict = models.CharField(max_length=10, choices=Verdict.choices)
+    # Blank: not judged yet (a post-mortem started from an alert pins the runbook it opened;
+    # the author judges it).
+    verdict = models.CharField(max_length=10, choices=Verdict.choices, blank=True)
 
     class Meta:
         constraints = [

@@ -113,7 +113,7 @@ def _use(actor, postmortem: Postmortem, use: dict) -> RunbookUse:
     )
     if revision is None:
         raise ValidationError({"runbooks_used": f"{runbook.slug} has no revision {number}."})
-    if use.get("verdict") not in RunbookUse.Verdict.values:
+    if use.get("verdict", "") not in ("", *RunbookUse.Verdict.values):
         raise ValidationError({"runbooks_used": "Each verdict is helped, outdated or wrong."})
     return RunbookUse(
         postmortem=postmortem, runbook=runbook, revision=revision, verdict=use["verdict"]
@@ -135,10 +135,8 @@ def set_runbooks_used(postmortem: Postmortem, uses: list[dict], *, actor) -> lis
         count = RunbookUse.objects.filter(runbook_id=runbook_id).count()
         Runbook.objects.filter(pk=runbook_id).update(incident_uses=count)
     for use in checked:
-        if (
-            use.verdict != RunbookUse.Verdict.HELPED
-            and use.revision_id == use.runbook.current_revision_id
-        ):
+        bad = use.verdict in (RunbookUse.Verdict.OUTDATED, RunbookUse.Verdict.WRONG)
+        if bad and use.revision_id == use.runbook.current_revision_id:
             Runbook.objects.filter(pk=use.runbook.pk).update(review_due_at=timezone.now())
     return checked
 

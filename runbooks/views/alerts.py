@@ -125,6 +125,9 @@ def alert_detail(request, pk: int):
         "events": events,
         "timeline_cut": len(events) == TIMELINE_LIMIT,
         "write_url": write_url(alert.alertname) if can_create_any(request.user) else "",
+        "postmortem_url": f"/postmortems/new/?from_alert={alert.pk}"
+        if can_create_any(request.user)
+        else "",
         "runbook_url": runbook_url(alert) if alert.runbook and alert.runbook_visible else "",
     }
     return render(request, "alerts/detail.html", context)

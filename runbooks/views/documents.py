@@ -92,6 +92,11 @@ def document_new(request, kind):
     prefill = {"title", "alertname", *spec.field_names}  # e.g. from "write this runbook"
     initial = {name: value for name, value in request.GET.items() if name in prefill}
     initial.setdefault("body", spec.body_template)  # the guided sections of the kind
+    links = {}
+    alert_id = _alert_id(request.POST.get("from_alert") or request.GET.get("from_alert"))
+    if alert_id and spec.start_from_alert:  # "Start a post-mortem" from a received alert
+        started, links = import_string(spec.start_from_alert)(request, alert_id)
+        initial.update(started)
     form = NewDocumentForm(request.POST or None, user=request.user, kind=kind, initial=initial)
     if not form.fields["provider"].choices:
         raise PermissionDenied("Only editors of a provider, and moderators, write documents.")
@@ -105,6 +110,7 @@ def document_new(request, kind):
                 actor=request.user,
                 kind=kind,
                 **extra,
+                **links,
                 title=data["title"],
                 body=data["body"],
                 provider=data["provider"],
@@ -120,6 +126,10 @@ def document_new(request, kind):
             return redirect(document)
     context = {**kind_context(kind), "form": form, "preview": preview}
     return render(request, "documents/edit.html", context)
+
+
+def _alert_id(value) -> int | None:
+    return int(value) if isinstance(value, str) and value.isdigit() and len(value) <= 18 else None
 
 
 def _attach_errors(form, exc: ValidationError) -> None:

@@ -7,11 +7,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Case, IntegerField, Value, When
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from runbooks import access
-from runbooks.models import ActionItem, Postmortem, Provider, roles_of
+from runbooks.kinds.postmortem import BODY_TEMPLATE
+from runbooks.models import ActionItem, Alert, Postmortem, Provider, roles_of
 from runbooks.services import postmortems as postmortem_services
 from runbooks.visibility import can_edit
 
@@ -73,3 +74,50 @@ def action_item_list(request):
         "providers": Provider.objects.filter(pk__in=list(roles_of(request.user))),
     }
     return render(request, "action_items/list.html", context)
+
+
+# --- Starting a post-mortem from an alert ----------------------------------------------------
+
+TIMELINE_LIMIT = 50
+
+
+def from_alert(request, alert_id) -> tuple[dict, dict]:
+    """(form initial, links) for a post-mortem started from alert `alert_id`: the window from
+    its first to its last notification, the alert linked, the runbook it opened pinned at its
+    current revision (not judged yet), and timeline lines drafted from the provider's alerts in
+    that window. Only what was received is written; the author edits the rest."""
+    alert = get_object_or_404(Alert.objects.visible_to(request.user), pk=alert_id)
+    start, end = alert.starts_at, alert.ends_at or alert.last_seen
+    initial = {
+        "title": f"Incident: {alert.alertname}",
+        "incident_start": start,
+        "incident_end": end,
+        "body": BODY_TEMPLATE.replace(
+            "- HH:MM — first alert\n- HH:MM — resolved\n",
+            _timeline(request.user, alert, start, end),
+        ),
+        "from_alert": alert.pk,
+    }
+    links = {"alerts": [alert.pk]}
+    if alert.runbook_id and alert.runbook_visible:
+        links["runbooks_used"] = [{"runbook": alert.runbook.slug, "verdict": ""}]
+    return initial, links
+
+
+def _timeline(user, alert, start, end) -> str:
+    """ "- HH:MM — Name fired (runbook …)" and "… resolved" lines, oldest first."""
+    window = Alert.objects.visible_to(user).filter(
+        provider=alert.provider, starts_at__lte=end, last_seen__gte=start
+    )
+    events = []
+    for other in window.order_by("starts_at")[:TIMELINE_LIMIT]:
+        opened = (
+            f" — opened “{other.runbook.title}”"
+            if other.runbook_id and other.runbook_visible
+            else ""
+        )
+        events.append((other.starts_at, f"{other.alertname} fired{opened}"))
+        if other.ends_at and other.ends_at <= end:
+            events.append((other.ends_at, f"{other.alertname} resolved"))
+    lines = [f"- {moment:%Y-%m-%d %H:%M} — {text}" for moment, text in sorted(events)]
+    return "\n".join(lines) + "\n" if lines else "- HH:MM — \n"
