@@ -8,6 +8,7 @@ decoder and everything after it recurses; stored URLs are http(s) only.
 
 import json
 import re
+from datetime import UTC
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -109,3 +110,12 @@ def validate_http_url(value: str) -> None:
 def http_url_or_empty(value: Any) -> str:
     """The URL when it is a safe http(s) URL, else "" (for senders we must not refuse)."""
     return value if isinstance(value, str) and is_http_url(value) else ""
+
+
+def storable_moment(moment, field: str):
+    """`moment` in UTC, or a field error when it cannot be stored: an aware time just before
+    the year 10000 overflows on its way to UTC (e.g. 9999-12-31T23:00-12:00)."""
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise ValidationError({field: "This date is out of range."}) from None

@@ -111,6 +111,30 @@ RECEIVERS = {
         {"visibility": "community", "embargo_until": "2030-01-01T00:00:00Z"},
     ),
     "status": Receiver("post", "/api/v1/postmortems/{draft}/status/", {"status": "in_review"}),
+    "postmortem-fields": Receiver(
+        "patch",
+        "/api/v1/postmortems/{draft}/",
+        {
+            "base_revision": 1,
+            "incident_start": "2026-11-20T02:10:00Z",
+            "incident_end": "2026-11-20T04:40:00Z",
+            "severity": "major",
+            "affected_services": ["block storage"],
+            "runbooks_used": [{"runbook": "{slug}", "revision": 1, "verdict": "helped"}],
+            "alerts": [],
+        },
+    ),
+    "action-item": Receiver(
+        "post",
+        "/api/v1/postmortems/{draft}/action-items/",
+        {
+            "title": "Alert on queue depth",
+            "owner": "alice",
+            "due_date": "2026-12-15",
+            "status": "open",
+            "tracker_url": "https://tracker.example/1",
+        },
+    ),
     "route": Receiver(
         "post",
         "/api/v1/alert-routes/",
@@ -297,6 +321,27 @@ FORM_HOSTILE = {
 }
 
 FORMS = {
+    "publish": (
+        "/postmortems/{draft}/publish/",
+        {"visibility": "community", "embargo_until": "2030-01-01T00:00"},
+    ),
+    "action-item-add": (
+        "/postmortems/{draft}/action-items/",
+        {"title": "Rotate the CA", "owner": "alice", "due_date": "2026-12-15", "tracker_url": ""},
+    ),
+    "new-postmortem": (
+        "/postmortems/new/",
+        {
+            "title": "Outage",
+            "provider": "{provider}",
+            "visibility": "community",
+            "incident_start": "2026-11-20T02:10",
+            "incident_end": "2026-11-20T04:40",
+            "severity": "major",
+            "affected_services": "block storage",
+            "body": "## Summary\n",
+        },
+    ),
     "new-runbook": (
         "/runbooks/new/",
         {
@@ -352,7 +397,7 @@ def test_hostile_form_input_never_500_and_refusals_change_nothing(
     world, alice, provider_a, name, key
 ):
     url, data = FORMS[name]
-    values = {"slug": world["slug"], "provider": str(provider_a.pk)}
+    values = {"slug": world["slug"], "draft": world["draft"], "provider": str(provider_a.pk)}
     data = {k: v.format(**values) if isinstance(v, str) else v for k, v in data.items()}
     client = client_for(alice)
     for label, value in FORM_HOSTILE.items():

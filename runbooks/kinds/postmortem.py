@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 
+from runbooks import inputs
 from runbooks.choices import Kind, Status, Visibility
 from runbooks.models import ActionItem, Postmortem, RunbookUse, Severity
 
@@ -114,7 +115,8 @@ def _as_moment(name: str):
             moment = None
         if not isinstance(moment, datetime):
             raise ValidationError({name: "Give a date and time, e.g. 2026-11-20T02:10:00Z."})
-        return moment if timezone.is_aware(moment) else timezone.make_aware(moment, UTC)
+        moment = moment if timezone.is_aware(moment) else timezone.make_aware(moment, UTC)
+        return inputs.storable_moment(moment, name)
 
     return tidy
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.text import slugify
 
-from runbooks import markdown
+from runbooks import inputs, markdown
 from runbooks.choices import Status, Visibility
 from runbooks.kinds.registry import KINDS
 from runbooks.models import Document, Provider, Revision
@@ -353,6 +353,8 @@ def publish(
     """Release a document to its audience, optionally after an embargo (which lifts itself:
     visibility compares it with the time at each query, no job needed)."""
     require(actor, can_publish, document, message=PUBLISH_DENIED)
+    if embargo_until is not None:
+        embargo_until = inputs.storable_moment(embargo_until, "embargo_until")
     if embargo_until is not None and embargo_until <= timezone.now():
         raise ValidationError({"embargo_until": "An embargo ends in the future."})
     if visibility:
