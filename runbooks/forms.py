@@ -63,18 +63,29 @@ class DocumentForm(forms.Form):
         return " ".join(self.cleaned_data["title"].split())
 
 
-# Who may read a document, each choice explained; the form preselects none (DESIGN §3).
-AUDIENCES = [
-    (Visibility.PUBLIC, "Public — anyone, also without signing in"),
-    (Visibility.COMMUNITY, "Community — every signed-in operator, of any provider"),
-    (Visibility.PROVIDER, "Provider — only members of this document's provider"),
-]
+def audiences(provider=None) -> list[tuple[str, str]]:
+    """Who may read a document, each choice explained (DESIGN §3: the forms preselect none);
+    for a document of `provider`, how many people each choice reaches."""
+    providers = Provider.objects.count()
+    choices = [
+        (Visibility.PUBLIC, "Public — anyone on the internet, also without signing in"),
+        (
+            Visibility.COMMUNITY,
+            f"Community — every signed-in operator of the {providers} providers here",
+        ),
+    ]
+    if provider is None:
+        choices.append((Visibility.PROVIDER, "Provider — only members of this document's provider"))
+    else:
+        members = provider.memberships.count()
+        choices.append((Visibility.PROVIDER, f"{provider.name} only — its {members} members"))
+    return choices
 
 
 def visibility_field(required: bool = True, help_text: str = "") -> forms.ChoiceField:
     return forms.ChoiceField(
         label="Who may read it",
-        choices=AUDIENCES,
+        choices=audiences(),
         required=required,
         widget=forms.RadioSelect,
         help_text=help_text,
@@ -127,6 +138,23 @@ class NewDocumentForm(DocumentForm):
         if value not in self.providers:
             raise ValidationError("You are not an editor of that provider.")
         return self.providers[value]
+
+
+class PublishForm(forms.Form):
+    """Who will read it, from when. The choices say who exactly; none is preselected."""
+
+    visibility = forms.ChoiceField(label="Who may read it", widget=forms.RadioSelect)
+    embargo_until = forms.DateTimeField(
+        label="Not before (UTC, optional)",
+        required=False,
+        input_formats=["%Y-%m-%dT%H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text="An embargo: readers outside the provider see it from then on.",
+    )
+
+    def __init__(self, *args, document, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["visibility"].choices = audiences(document.provider)
 
 
 # --- API tokens (/account/tokens/) -----------------------------------------------------------

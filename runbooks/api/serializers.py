@@ -114,13 +114,15 @@ def serializers_for(spec) -> tuple[type, type, type]:
     declared |= {f.name: f.api_field(read_only=True) for f in spec.fields}
     declared |= {r.name: r.read_field() for r in spec.relations}
     read = type(f"{name}Serializer", (DocumentSerializer,), {"Meta": meta, **declared})
-    writable = {f.name: f.api_field(required=False) for f in spec.fields}
-    writable |= {r.name: r.api_field(required=False) for r in spec.relations}
-    write = type(f"{name}WriteSerializer", (DocumentWriteSerializer,), dict(writable))
-    writable = {f.name: f.api_field(required=False) for f in spec.fields}
-    writable |= {r.name: r.api_field(required=False) for r in spec.relations}
-    patch = type(f"{name}PatchSerializer", (DocumentPatchSerializer,), writable)
+    write = type(f"{name}WriteSerializer", (DocumentWriteSerializer,), _writable(spec))
+    patch = type(f"{name}PatchSerializer", (DocumentPatchSerializer,), _writable(spec))
     return read, write, patch
+
+
+def _writable(spec) -> dict:
+    """Fresh field instances (a field belongs to one serializer) for the kind's own fields."""
+    fields = {f.name: f.api_field(required=False) for f in spec.fields}
+    return fields | {r.name: r.api_field(required=False) for r in spec.relations}
 
 
 class RevisionSerializer(serializers.ModelSerializer):

@@ -4,7 +4,6 @@ Documents are fetched through `runbooks.access` (404 for what the user may not s
 filtered by the kind's FilterSet, shared with the API; what a kind adds to these pages (a
 runbook's alert banner, routes, review badge) comes from its registry entry."""
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,8 +16,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from runbooks import access, diffing, markdown, sensitive
-from runbooks.choices import Visibility
-from runbooks.forms import DocumentForm, NewDocumentForm
+from runbooks.forms import DocumentForm, NewDocumentForm, PublishForm
 from runbooks.kinds.registry import KINDS
 from runbooks.models import Document, Provider, Revision, Tag
 from runbooks.services import documents as document_services
@@ -306,41 +304,6 @@ def tag_detail(request, slug):
     if not page.object_list:
         raise Http404("No document you may see has this tag.")
     return render(request, "tags/detail.html", {"tag": tag, "page": page})
-
-
-class PublishForm(forms.Form):
-    """Who will read it, from when. The choices are explained; none is preselected."""
-
-    visibility = forms.ChoiceField(label="Who may read it", widget=forms.RadioSelect)
-    embargo_until = forms.DateTimeField(
-        label="Not before (UTC, optional)",
-        required=False,
-        input_formats=["%Y-%m-%dT%H:%M"],
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        help_text="An embargo: readers outside the provider see it from then on.",
-    )
-
-    def __init__(self, *args, document, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["visibility"].choices = audiences(document)
-
-
-def audiences(document) -> list[tuple[str, str]]:
-    """The visibility choices for `document`, each saying who exactly will be able to read it."""
-    providers = Provider.objects.count()
-    choices = [
-        (Visibility.PUBLIC, "Public — anyone on the internet, also without signing in"),
-        (
-            Visibility.COMMUNITY,
-            f"Community — every signed-in operator of the {providers} providers here",
-        ),
-    ]
-    if document.provider_id is not None:
-        members = document.provider.memberships.count()
-        choices.append(
-            (Visibility.PROVIDER, f"{document.provider.name} only — its {members} members")
-        )
-    return choices
 
 
 @login_required
