@@ -31,7 +31,12 @@ class DocumentForm(forms.Form):
     message = forms.CharField(
         max_length=300, required=False, label="What changed", help_text="Shown in the history."
     )
-    base_revision = forms.IntegerField(widget=forms.HiddenInput, min_value=0, max_value=2**31 - 1)
+    base_revision = forms.IntegerField(
+        widget=forms.HiddenInput,
+        min_value=0,
+        max_value=2**31 - 1,
+        label="Revision we started from",
+    )
 
     def __init__(self, *args, kind, audience: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -109,9 +114,19 @@ class NewDocumentForm(DocumentForm):
             if released
             else "It stays a private draft until it is published."
         )
-        if self.spec.start_from_alert:  # carries the alert a new document was started from
+        if self.spec.start_from:  # carries what a new document was started from
             self.fields["from_alert"] = forms.IntegerField(
-                required=False, widget=forms.HiddenInput, min_value=1, max_value=2**63 - 1
+                required=False,
+                widget=forms.HiddenInput,
+                min_value=1,
+                max_value=2**63 - 1,
+                label="Alert it was started from",
+            )
+            self.fields["from_runbook"] = forms.SlugField(
+                required=False,
+                widget=forms.HiddenInput,
+                max_length=200,
+                label="Runbook it was started from",
             )
         if self.spec.routable:
             self.fields["alertname"] = forms.CharField(

@@ -54,6 +54,7 @@ def document_urls(spec) -> list:
         ),
         ("<slug:slug>/diff/", documents.document_diff, "diff"),
         ("<slug:slug>/publish/", documents.document_publish, "publish-page"),
+        ("<slug:slug>/status/", documents.document_status, "status"),
         *[(a.route, import_string(a.view), a.name) for a in spec.page_actions],
     ]
     return [

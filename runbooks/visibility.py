@@ -6,7 +6,7 @@ module decides the *actions* on what is already visible. What a user may not see
 exactly like what does not exist (404), see `runbooks.access`.
 """
 
-from runbooks.choices import RELEASED_STATUSES
+from runbooks.choices import RELEASED_STATUSES, Status
 from runbooks.models import ROLE_RANK, Provider, Role, roles_of
 
 __all__ = ["roles_of"]
@@ -58,6 +58,21 @@ def can_set_status(user, document, status: str) -> bool:
     if (document.status in RELEASED_STATUSES) != (status in RELEASED_STATUSES):
         return can_publish(user, document)
     return can_edit(user, document)
+
+
+# The status changes the read page offers as buttons (publishing has its own page).
+STATUS_MOVES = {
+    Status.DRAFT: (Status.IN_REVIEW,),
+    Status.IN_REVIEW: (Status.DRAFT,),
+    Status.PUBLISHED: (Status.ARCHIVED,),
+    Status.ARCHIVED: (Status.PUBLISHED,),
+}
+
+
+def status_moves(user, document) -> list[str]:
+    """The statuses `user` may move `document` to from its page."""
+    moves = STATUS_MOVES.get(document.status, ())
+    return [status for status in moves if can_set_status(user, document, status)]
 
 
 def can_delete(user, document) -> bool:

@@ -34,6 +34,9 @@ POST_ONLY = {
     "route-restore",
     "action-item-add",
     "action-item",
+    "action-item-change",
+    "runbooks-used",
+    "status",
 }
 
 # Extra URL arguments (those the pattern takes) and query strings by action; `slug` is
@@ -44,6 +47,7 @@ EXTRA_KWARGS = {
     "route-delete": {"route_id": 1},
     "route-restore": {"change_id": 1},
     "action-item": {"item_id": 1},
+    "action-item-change": {"item_id": 1},
 }
 QUERY = {
     "diff": "?from=1&to=1",

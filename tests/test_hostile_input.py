@@ -17,7 +17,7 @@ from django.test import Client
 
 from runbooks.choices import Kind
 from runbooks.models import Alert, Scope
-from runbooks.services import documents, tokens
+from runbooks.services import documents, postmortems, tokens
 from runbooks.services.base import SYSTEM
 from tests.api import ApiClient
 from tests.conftest import client_for
@@ -222,7 +222,8 @@ def world(alice, erin, provider_a, make_runbook, settings):
             name="am", scopes=[Scope.ALERTS_WRITE], provider=provider_a, actor=SYSTEM
         )[1],
     }
-    return {"slug": runbook.slug, "draft": draft.slug, "tokens": secrets}
+    item = postmortems.add_action_item(draft, actor=alice, title="Rotate the CA")
+    return {"slug": runbook.slug, "draft": draft.slug, "item": item.pk, "tokens": secrets}
 
 
 def _send(world, receiver: Receiver, body) -> tuple[int, dict]:
@@ -329,6 +330,18 @@ FORMS = {
         "/postmortems/{draft}/action-items/",
         {"title": "Rotate the CA", "owner": "alice", "due_date": "2026-12-15", "tracker_url": ""},
     ),
+    "action-item-status": ("/postmortems/{draft}/action-items/{item}/", {"status": "done"}),
+    "runbooks-used": (
+        "/postmortems/{draft}/runbooks-used/",
+        {
+            "form-TOTAL_FORMS": "1",
+            "form-INITIAL_FORMS": "0",
+            "form-0-runbook": "{slug}",
+            "form-0-revision": "1",
+            "form-0-verdict": "helped",
+        },
+    ),
+    "status": ("/postmortems/{draft}/status/", {"status": "in_review"}),
     "new-postmortem": (
         "/postmortems/new/",
         {
@@ -340,6 +353,7 @@ FORMS = {
             "severity": "major",
             "affected_services": "block storage",
             "body": "## Summary\n",
+            "from_runbook": "{slug}",
         },
     ),
     "new-runbook": (
@@ -397,7 +411,12 @@ def test_hostile_form_input_never_500_and_refusals_change_nothing(
     world, alice, provider_a, name, key
 ):
     url, data = FORMS[name]
-    values = {"slug": world["slug"], "draft": world["draft"], "provider": str(provider_a.pk)}
+    values = {
+        "slug": world["slug"],
+        "draft": world["draft"],
+        "item": world["item"],
+        "provider": str(provider_a.pk),
+    }
     data = {k: v.format(**values) if isinstance(v, str) else v for k, v in data.items()}
     client = client_for(alice)
     for label, value in FORM_HOSTILE.items():

@@ -108,12 +108,19 @@ def seed_postmortems() -> None:
         for u in get_user_model().objects.filter(username__in=["alice", "bob", "hanna"])
     }
     now = timezone.now()
+
+    def at(days_ago: int, clock: str):  # the timelines' clock times (UTC), days ago
+        hour, minute = map(int, clock.split(":"))
+        return (now - timedelta(days=days_ago)).replace(
+            hour=hour, minute=minute, second=0, microsecond=0
+        )
+
     _postmortem(
         users["alice"],
         "nordwolke",
         "Ceph OSDs flapping after a switch firmware update",
         CEPH_FLAP,
-        start=now - timedelta(days=9, hours=2),
+        start=at(9, "02:10"),
         hours=2.5,
         severity="major",
         services=["block storage"],
@@ -129,8 +136,8 @@ def seed_postmortems() -> None:
         "alpenstack",
         "Nova scheduler outage: message queue disk full",
         NOVA_SCHEDULER,
-        start=now - timedelta(days=20),
-        hours=1.2,
+        start=at(20, "09:02"),
+        hours=70 / 60,
         severity="critical",
         services=["compute API"],
         used=[("disk-filling-up-control-node", "helped")],
@@ -142,7 +149,7 @@ def seed_postmortems() -> None:
         "hansecloud",
         "Kubelets cut off by an expired intermediate certificate",
         CERT_EXPIRY,
-        start=now - timedelta(days=2),
+        start=at(2, "05:40"),
         hours=3,
         severity="major",
         services=["Kubernetes"],

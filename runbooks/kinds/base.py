@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 from rest_framework import serializers
 
 from runbooks.filters import DocumentFilter
@@ -77,9 +78,10 @@ class KindSpec:
     # field names; called on the document with the new values applied, before any write.
     check: Callable[[Document], None] = lambda document: None
     body_template: str = ""  # the text a new document of this kind starts with
-    # Dotted path of f(request, alert_id) -> (form initial, relation values): a new document
-    # of this kind started from a received alert ("Start a post-mortem").
-    start_from_alert: str = ""
+    # Dotted path of f(request) -> (form initial, relation values): a new document of this
+    # kind started from what the request names (`?from_alert=<id>`, `?from_runbook=<slug>`:
+    # "Start a post-mortem"); the form carries both through the POST.
+    start_from: str = ""
     on_create: Callable[[Document], None] = lambda document: None
     on_change: Callable[[Document, set[str]], set[str]] = lambda document, changed: set()
 
@@ -107,15 +109,25 @@ class KindSpec:
         """Set this kind's own fields from `values`; the names of the columns that changed."""
         changed = set()
         for spec in self.fields:
-            if spec.name in values and values[spec.name] is not None:
-                value = spec.tidy(values[spec.name])
-                if getattr(document, spec.name) != value:
-                    setattr(document, spec.name, value)
-                    changed.add(spec.name)
+            if spec.name not in values:
+                continue
+            value = values[spec.name]
+            value = spec.tidy(value) if value is not None else _cleared(document, spec.name)
+            if getattr(document, spec.name) != value:
+                setattr(document, spec.name, value)
+                changed.add(spec.name)
         return changed | self.on_change(document, changed) if changed else changed
 
     def initial(self, document: Document) -> dict:
         return {spec.name: spec.form_value(getattr(document, spec.name)) for spec in self.fields}
+
+
+def _cleared(document: Document, name: str):
+    """What `None` (an emptied form field, JSON null) sets a field to: NULL where the column
+    allows it; a field that must hold a value refuses."""
+    if document._meta.get_field(name).null:
+        return None
+    raise ValidationError({name: "This field needs a value."})
 
 
 @dataclass

@@ -195,7 +195,7 @@ POSTMORTEM = KindSpec(
     api_mixins=("runbooks.api.postmortems.ActionItemActions",),
     parts={
         "meta": "documents/postmortem/_meta.html",
-        "after": "documents/postmortem/_action_items.html",
+        "after": "documents/postmortem/_after.html",
     },
     page_actions=(
         PageAction(
@@ -203,9 +203,19 @@ POSTMORTEM = KindSpec(
             "runbooks.views.postmortems.action_item_add",
             "action-item-add",
         ),
+        PageAction(
+            "<slug:slug>/action-items/<id:item_id>/",
+            "runbooks.views.postmortems.action_item_change",
+            "action-item-change",
+        ),
+        PageAction(
+            "<slug:slug>/runbooks-used/",
+            "runbooks.views.postmortems.runbooks_used_change",
+            "runbooks-used",
+        ),
     ),
     page_context="runbooks.views.postmortems.detail_context",
     check=_window,
     body_template=BODY_TEMPLATE,
-    start_from_alert="runbooks.views.postmortems.from_alert",
+    start_from="runbooks.views.postmortems.start_from",
 )

@@ -16,12 +16,13 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from runbooks import access, diffing, markdown, sensitive
+from runbooks.choices import RELEASED_STATUSES, Status
 from runbooks.forms import DocumentForm, NewDocumentForm, PublishForm
 from runbooks.kinds.registry import KINDS
 from runbooks.models import Document, Provider, Revision, Tag
 from runbooks.services import documents as document_services
 from runbooks.services.base import EditConflict
-from runbooks.visibility import can_create_any, can_edit, can_publish
+from runbooks.visibility import can_create_any, can_edit, can_publish, status_moves
 
 PAGE_SIZE = 25
 MAX_REVISION = 2**31 - 1
@@ -67,6 +68,7 @@ def document_detail(request, kind, slug):
         "tags": document.tags.all(),
         "can_edit": can_edit(request.user, document),
         "can_publish": can_publish(request.user, document),
+        "status_moves": status_moves(request.user, document),
     }
     page_context = KINDS[kind].page_context
     if page_context:
@@ -91,9 +93,8 @@ def document_new(request, kind):
     initial = {name: value for name, value in request.GET.items() if name in prefill}
     initial.setdefault("body", spec.body_template)  # the guided sections of the kind
     links = {}
-    alert_id = _alert_id(request.POST.get("from_alert") or request.GET.get("from_alert"))
-    if alert_id and spec.start_from_alert:  # "Start a post-mortem" from a received alert
-        started, links = import_string(spec.start_from_alert)(request, alert_id)
+    if spec.start_from:  # e.g. "Start a post-mortem" from an alert or a runbook
+        started, links = import_string(spec.start_from)(request)
         initial.update(started)
     form = NewDocumentForm(request.POST or None, user=request.user, kind=kind, initial=initial)
     if not form.fields["provider"].choices:
@@ -122,12 +123,8 @@ def document_new(request, kind):
         else:
             messages.success(request, f"Created “{document.title}”.")
             return redirect(document)
-    context = {**kind_context(kind), "form": form, "preview": preview}
+    context = {**kind_context(kind), "form": form, "preview": preview, "links": links}
     return render(request, "documents/edit.html", context)
-
-
-def _alert_id(value) -> int | None:
-    return int(value) if isinstance(value, str) and value.isdigit() and len(value) <= 18 else None
 
 
 def _attach_errors(form, exc: ValidationError) -> None:
@@ -281,6 +278,32 @@ def document_restore(request, kind, slug, number):
         messages.error(request, " ".join(exc.messages))
         return redirect(f"{document.get_absolute_url()}history/")
     messages.success(request, f"Restored revision {number} as a new revision.")
+    return redirect(document)
+
+
+STATUS_DONE = {
+    Status.IN_REVIEW: "Asked the colleagues of its provider to review it.",
+    Status.DRAFT: "Back to draft.",
+    Status.ARCHIVED: "Archived: it stays readable, marked as archived.",
+    Status.PUBLISHED: "Taken out of the archive.",
+}
+
+
+@require_POST
+@login_required
+def document_status(request, kind, slug):
+    """A button on the read page: ask for review, back to draft, archive, unarchive
+    (publishing has its own page). Releasing or taking back needs publish rights (403)."""
+    document = access.get_document(request.user, kind, slug)
+    status = request.POST.get("status", "")
+    if status in RELEASED_STATUSES and not document.is_released:
+        return redirect(f"{document.get_absolute_url()}publish/")  # decided on its own page
+    try:
+        document_services.set_status(document, status, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, STATUS_DONE[status])
     return redirect(document)
 
 

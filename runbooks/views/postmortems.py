@@ -6,15 +6,18 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.core.validators import slug_re
 from django.db.models import Case, IntegerField, Value, When
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from runbooks import access
 from runbooks.kinds.postmortem import BODY_TEMPLATE
-from runbooks.models import ActionItem, Alert, Postmortem, Provider, roles_of
+from runbooks.models import ActionItem, Alert, Postmortem, Provider, Runbook, RunbookUse, roles_of
 from runbooks.services import postmortems as postmortem_services
 from runbooks.visibility import can_edit
+
+MAX_USES = 50
 
 
 class ActionItemForm(forms.Form):
@@ -24,12 +27,63 @@ class ActionItemForm(forms.Form):
     tracker_url = forms.CharField(max_length=2000, required=False, label="Tracker URL")
 
 
+class ActionItemStatusForm(forms.Form):
+    status = forms.ChoiceField(choices=ActionItem.Status.choices)
+
+
+class RunbookUseForm(forms.Form):
+    """One runbook used in the incident: which, the revision read (empty: the one current when
+    the incident started) and how it served."""
+
+    runbook = forms.SlugField(max_length=200, required=False, label="Runbook (slug)")
+    revision = forms.IntegerField(min_value=1, max_value=2**31 - 1, required=False)
+    verdict = forms.ChoiceField(
+        choices=[("", "not judged yet"), *RunbookUse.Verdict.choices], required=False
+    )
+
+
+RunbookUseFormSet = forms.formset_factory(
+    RunbookUseForm, extra=1, can_delete=True, max_num=MAX_USES, validate_max=True
+)
+
+
+def runbook_uses(user, postmortem) -> tuple[list, int]:
+    """The runbooks used that `user` may see (with revision), and how many others there are."""
+    uses = list(postmortem.runbook_uses.select_related("runbook", "revision"))
+    visible = set(
+        Runbook.objects.visible_to(user)
+        .filter(pk__in=[use.runbook_id for use in uses])
+        .values_list("pk", flat=True)
+    )
+    shown = [use for use in uses if use.runbook_id in visible]
+    return shown, len(uses) - len(shown)
+
+
 def detail_context(request, postmortem) -> dict:
     may_edit = can_edit(request.user, postmortem)
-    return {
+    uses, hidden_uses = runbook_uses(request.user, postmortem)
+    alerts = postmortem.alerts.all()
+    visible_alerts = list(Alert.objects.visible_to(request.user).filter(pk__in=alerts))
+    context = {
         "action_items": postmortem.action_items.select_related("owner"),
-        "action_item_form": ActionItemForm(auto_id="id_item_%s") if may_edit else None,
+        "uses": uses,
+        "hidden_uses": hidden_uses,
+        "linked_alerts": visible_alerts,
+        "hidden_alerts": alerts.count() - len(visible_alerts),
     }
+    if may_edit:
+        initial = [
+            {"runbook": u.runbook.slug, "revision": u.revision.number, "verdict": u.verdict}
+            for u in uses
+        ]
+        context |= {
+            "action_item_form": ActionItemForm(auto_id="id_item_%s"),
+            "status_choices": ActionItem.Status.choices,
+            # Editing the list needs every entry in it: with one the editor may not see, the
+            # list is changed through the API by someone who sees it all.
+            "uses_formset": RunbookUseFormSet(initial=initial) if not hidden_uses else None,
+        }
+    return context
 
 
 @require_POST
@@ -48,6 +102,52 @@ def action_item_add(request, kind, slug):
     else:
         messages.success(request, "Action item added.")
     return redirect(f"{postmortem.get_absolute_url()}#action-items")
+
+
+@require_POST
+@login_required
+def action_item_change(request, kind, slug, item_id):
+    """Mark an action item done, dropped or open again."""
+    postmortem = access.get_document(request.user, kind, slug, access.EDIT)
+    item = get_object_or_404(postmortem.action_items, pk=item_id)
+    form = ActionItemStatusForm(request.POST)
+    if form.is_valid():
+        postmortem_services.change_action_item(item, actor=request.user, **form.cleaned_data)
+        messages.success(request, f"“{item.title}” is now {item.get_status_display().lower()}.")
+    else:
+        messages.error(request, "Choose open, done or dropped.")
+    return redirect(f"{postmortem.get_absolute_url()}#action-items")
+
+
+@require_POST
+@login_required
+def runbooks_used_change(request, kind, slug):
+    """Replace the runbooks used with the rows of the form (a removed row goes; an empty one is
+    ignored); nothing changes when any row is refused."""
+    postmortem = access.get_document(request.user, kind, slug, access.EDIT)
+    anchor = f"{postmortem.get_absolute_url()}#runbooks-used"
+    formset = RunbookUseFormSet(request.POST)
+    if not formset.is_valid():
+        problems = [f"{name}: {' '.join(e)}" for form in formset.errors for name, e in form.items()]
+        problems += list(formset.non_form_errors())
+        messages.error(request, "Runbooks used not saved. " + "; ".join(problems))
+        return redirect(anchor)
+    rows = [
+        form.cleaned_data
+        for form in formset
+        if form.cleaned_data.get("runbook") and not form.cleaned_data.get("DELETE")
+    ]
+    uses = [
+        {"runbook": row["runbook"], "revision": row["revision"], "verdict": row["verdict"]}
+        for row in rows
+    ]
+    try:
+        postmortem_services.set_runbooks_used(postmortem, uses, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, "Runbooks used not saved: " + " ".join(exc.messages))
+    else:
+        messages.success(request, "Runbooks used saved.")
+    return redirect(anchor)
 
 
 @login_required
@@ -79,6 +179,26 @@ def action_item_list(request):
 # --- Starting a post-mortem from an alert ----------------------------------------------------
 
 TIMELINE_LIMIT = 50
+
+
+def start_from(request) -> tuple[dict, dict]:
+    """(form initial, links) for a new post-mortem started from `from_alert=<id>` (an alert's
+    page, a runbook opened from a received alert) or `from_runbook=<slug>` (a runbook opened
+    from an alert link this site never received), in the query or the form."""
+    data = request.POST if request.method == "POST" else request.GET
+    alert_id, slug = data.get("from_alert", ""), data.get("from_runbook", "")
+    if alert_id.isdigit() and len(alert_id) <= 18:
+        return from_alert(request, int(alert_id))
+    if slug_re.fullmatch(slug) and len(slug) <= 200:  # else the form refuses it
+        return from_runbook(request, slug)
+    return {}, {}
+
+
+def from_runbook(request, slug: str) -> tuple[dict, dict]:
+    """The runbook pinned at its current revision (not judged yet); the rest is the author's."""
+    runbook = get_object_or_404(Runbook.objects.visible_to(request.user), slug=slug)
+    pinned = {"runbook": runbook.slug, "revision": runbook.current_revision.number, "verdict": ""}
+    return {"from_runbook": runbook.slug}, {"runbooks_used": [pinned]}
 
 
 def from_alert(request, alert_id) -> tuple[dict, dict]:

@@ -1,7 +1,7 @@
 """What only runbook pages have: the alert banner, routes and firing history on the read page
 (registered as the kind's `page_context`), and "mark reviewed"."""
 
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -11,11 +11,13 @@ from django.views.decorators.http import require_POST
 
 from runbooks import access, addresses, charts
 from runbooks.forms import RouteForm
-from runbooks.models import AlertRoute, Postmortem, Provider, RunbookUse, roles_of
+from runbooks.models import Alert, AlertRoute, Postmortem, Provider, RunbookUse, roles_of
 from runbooks.services import routes as route_services
 from runbooks.services import runbooks as runbook_services
 from runbooks.views.links import alert_context
-from runbooks.visibility import can_change_route, can_manage_route
+from runbooks.visibility import can_change_route, can_create_any, can_manage_route
+
+RECEIVED_CANDIDATES = 20
 
 
 def routes_for_page(user, runbook):
@@ -67,10 +69,33 @@ def feedback(user, runbook) -> dict:
     return {"uses": uses, "counts": counts, "total": len(uses)}
 
 
+def received_alert(user, alert: dict):
+    """The latest received alert `user` may see with the banner's name and labels, if any."""
+    candidates = Alert.objects.visible_to(user).filter(alertname__iexact=alert["name"])
+    for received in candidates.order_by("-last_seen")[:RECEIVED_CANDIDATES]:
+        if all(received.labels.get(k) == v for k, v in alert["labels"].items()):
+            return received
+    return None
+
+
+def postmortem_url(user, runbook, alert: dict | None) -> str:
+    """ "Start a post-mortem" from a runbook opened from an alert: from the alert as received
+    when this site received it, else from the runbook and the alert's name."""
+    if alert is None or not can_create_any(user):
+        return ""
+    received = received_alert(user, alert)
+    if received is not None:
+        return f"/postmortems/new/?{urlencode({'from_alert': received.pk})}"
+    query = {"from_runbook": runbook.slug, "title": f"Incident: {alert['name']}"}
+    return f"/postmortems/new/?{urlencode(query)}"
+
+
 def detail_context(request, runbook) -> dict:
     routes = routes_for_page(request.user, runbook)
+    alert = alert_context(request.GET)
     context = {
-        "alert": alert_context(request.GET),
+        "alert": alert,
+        "postmortem_url": postmortem_url(request.user, runbook, alert),
         "base_url": addresses.base_url(request),
         "routes": routes,
         "hint_providers": hint_providers(request.user, runbook),
