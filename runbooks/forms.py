@@ -43,16 +43,37 @@ class DocumentForm(forms.Form):
         self.spec = KINDS[kind]
         for detail in self.spec.fields:
             self.fields[detail.name] = detail.form_field()
+        for relation in self.spec.form_relations:
+            self.fields[relation.name] = relation.form_field()
         if audience:  # shown to those who may change who reads it; left out: unchanged
             self.fields["visibility"] = visibility_field(required=False)
         self.order_fields(
-            ["title", "body", "tags", *self.spec.field_names, "visibility", "message"]
+            [
+                "title",
+                *self.relation_names,
+                "body",
+                "tags",
+                *self.spec.field_names,
+                "visibility",
+                "message",
+            ]
         )
+
+    @property
+    def relation_names(self) -> list[str]:
+        return [relation.name for relation in self.spec.form_relations]
 
     @property
     def details(self) -> dict:
         """The kind's own fields, cleaned."""
         return {name: self.cleaned_data.get(name) for name in self.spec.field_names}
+
+    @property
+    def links(self) -> dict:
+        """The kind's link fields asked in the form (a report's runbook), cleaned; an empty
+        one is left out (unchanged, or the kind's default on create)."""
+        values = {name: self.cleaned_data.get(name) for name in self.relation_names}
+        return {name: value for name, value in values.items() if value not in (None, "")}
 
     def clean_body(self):
         body = markdown.normalise(self.cleaned_data["body"])
@@ -137,7 +158,17 @@ class NewDocumentForm(DocumentForm):
             )
         head = [f.name for f in self.spec.fields if f.placement == "head"]
         self.order_fields(
-            ["title", "provider", "visibility", "slug", *head, "alertname", "tags", "body"]
+            [
+                "title",
+                "provider",
+                "visibility",
+                "slug",
+                *self.relation_names,
+                *head,
+                "alertname",
+                "tags",
+                "body",
+            ]
         )
         self.providers = {str(p.pk): p for p in writable_providers(user)}
         choices = [(pk, p.name) for pk, p in self.providers.items()]

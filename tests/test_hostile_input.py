@@ -88,6 +88,20 @@ RECEIVERS = {
         {"title": "Outage", "body": "## Timeline\n", "tags": ["outage"], "provider": "provider-a"},
         markdown_fields=("body",),
     ),
+    "create-report": Receiver(
+        "post",
+        "/api/v1/reports/",
+        {
+            "title": "Ran it on R7",
+            "body": "## What we did\n",
+            "provider": "provider-a",
+            "environment": {"scs_release": "R7", "ceph": "18.2"},
+            "outcome": "failed",
+            "runbook": "{slug}",
+            "runbook_revision": 1,
+        },
+        markdown_fields=("body",),
+    ),
     "patch-runbook": Receiver(
         "patch",
         "/api/v1/runbooks/{slug}/",
@@ -354,6 +368,19 @@ FORMS = {
             "affected_services": "block storage",
             "body": "## Summary\n",
             "from_runbook": "{slug}",
+        },
+    ),
+    "new-report": (
+        "/reports/new/",
+        {
+            "title": "Ran it",
+            "provider": "{provider}",
+            "visibility": "community",
+            "runbook": "{slug}",
+            "runbook_revision": "1",
+            "outcome": "worked",
+            "environment": "scs_release: R7\nceph: 18.2",
+            "body": "## What we did\n",
         },
     ),
     "new-runbook": (

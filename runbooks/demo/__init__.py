@@ -14,6 +14,7 @@ from runbooks.choices import Kind
 from runbooks.demo.alerts import seed_alerts
 from runbooks.demo.content import PROVIDERS, RUNBOOKS
 from runbooks.demo.postmortems import seed_postmortems
+from runbooks.demo.reports import seed_reports
 from runbooks.models import Document, Provider, Role
 from runbooks.services import documents, people, runbooks
 from runbooks.services.base import SYSTEM
@@ -91,3 +92,4 @@ def seed() -> None:
         _seed_runbook(spec, users)
     seed_alerts()
     seed_postmortems()
+    seed_reports()

@@ -36,6 +36,10 @@ class Relation:
     api_field: Callable[..., serializers.Field]
     read_field: Callable[[], serializers.Field]
     save: str
+    # Asked in the pages' forms too (a report's runbook): the form field, and the stored value
+    # as the edit form shows it. Without one, the pages change it elsewhere (post-mortems).
+    form_field: Callable[[], forms.Field] | None = None
+    form_value: Callable[[Document], Any] = lambda document: None
 
 
 @dataclass(frozen=True)
@@ -97,6 +101,10 @@ class KindSpec:
     def field_names(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.fields)
 
+    @property
+    def form_relations(self) -> tuple[Relation, ...]:
+        return tuple(r for r in self.relations if r.form_field)
+
     def new(self, **values) -> Document:
         """An unsaved document of this kind (its own fields from `values`, tidied)."""
         document = self.model(kind=self.kind)
@@ -119,7 +127,8 @@ class KindSpec:
         return changed | self.on_change(document, changed) if changed else changed
 
     def initial(self, document: Document) -> dict:
-        return {spec.name: spec.form_value(getattr(document, spec.name)) for spec in self.fields}
+        fields = {spec.name: spec.form_value(getattr(document, spec.name)) for spec in self.fields}
+        return fields | {r.name: r.form_value(document) for r in self.form_relations}
 
 
 def _cleared(document: Document, name: str):

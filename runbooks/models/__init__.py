@@ -14,6 +14,7 @@ from .documents import Document, DocumentQuerySet, Revision, Tag
 from .postmortems import ActionItem, Postmortem, RunbookUse, Severity
 from .providers import ROLE_RANK, Membership, Provider, Role, roles_of
 from .ratelimits import RateCounter
+from .reports import Outcome, Report
 from .runbooks import Runbook, RunbookQuerySet
 from .tokens import USER_SCOPES, Scope, Token, hash_token
 
@@ -31,9 +32,11 @@ __all__ = [
     "Document",
     "DocumentQuerySet",
     "Membership",
+    "Outcome",
     "Postmortem",
     "Provider",
     "RateCounter",
+    "Report",
     "Revision",
     "Runbook",
     "RunbookQuerySet",

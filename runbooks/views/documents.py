@@ -89,7 +89,8 @@ def _preview(form):
 @login_required
 def document_new(request, kind):
     spec = KINDS[kind]
-    prefill = {"title", "alertname", *spec.field_names}  # e.g. from "write this runbook"
+    # e.g. from "write this runbook", "write an experience report"
+    prefill = {"title", "alertname", *spec.field_names, *(r.name for r in spec.form_relations)}
     initial = {name: value for name, value in request.GET.items() if name in prefill}
     initial.setdefault("body", spec.body_template)  # the guided sections of the kind
     links = {}
@@ -110,6 +111,7 @@ def document_new(request, kind):
                 kind=kind,
                 **extra,
                 **links,
+                **form.links,
                 title=data["title"],
                 body=data["body"],
                 provider=data["provider"],
@@ -166,6 +168,7 @@ def document_edit(request, kind, slug):
                 tags=data["tags"],
                 visibility=data.get("visibility") or None,
                 **form.details,
+                **form.links,
             )
         except EditConflict as conflict:
             return _conflict(request, kind, document, form, conflict)
@@ -319,14 +322,29 @@ def tag_list(request):
 
 
 def tag_detail(request, slug):
+    """What the visitor may see with the tag, a section per kind: its count, the first 50 by
+    title, and a link to the kind's list filtered by the tag for the rest. The number of
+    queries depends on the number of kinds, not of documents."""
     tag = get_object_or_404(Tag, slug=slug)
-    documents = Document.objects.visible_to(request.user).filter(tags=tag).for_listing()
-    page = Paginator(documents.order_by("kind", "title"), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    if not page.object_list:
+    tagged = Document.objects.visible_to(request.user).filter(tags=tag)
+    counts = dict(tagged.order_by().values_list("kind").annotate(count=Count("pk")))
+    if not counts:
         raise Http404("No document you may see has this tag.")
-    return render(request, "tags/detail.html", {"tag": tag, "page": page})
+    shown = 50
+    by_title = tagged.for_listing().order_by("title", "pk")
+    groups = [
+        {
+            "label": spec.label,
+            "prefix": spec.url_prefix,
+            "count": counts[spec.kind],
+            "more": counts[spec.kind] > shown,
+            "documents": by_title.filter(kind=spec.kind)[:shown],
+        }
+        for spec in KINDS
+        if spec.kind in counts
+    ]
+    context = {"tag": tag, "groups": groups, "total": sum(counts.values())}
+    return render(request, "tags/detail.html", context)
 
 
 @login_required

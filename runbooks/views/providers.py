@@ -1,16 +1,80 @@
-"""A provider's public face: who they are and what of theirs the visitor may see."""
+"""A provider's public face: who they are and what of theirs the visitor may see.
 
+Everyone sees what the provider shares (through `visible_to`, like every page); signed-in
+readers also see which of its runbooks alerts open most (counts only, like the firing history
+of a runbook page); its members also see who belongs to it and what its post-mortems still
+have to do. The number of queries depends on the number of kinds, not on the amount of data."""
+
+from datetime import timedelta
+
+from django.db.models import Count, F, Q
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 
-from runbooks.models import Document, Provider, roles_of
+from runbooks.kinds.registry import KINDS
+from runbooks.models import ROLE_RANK, ActionItem, Document, Postmortem, Provider, Runbook, roles_of
+
+PER_KIND = 50
+MOST_USED = 10
+ACTION_ITEMS = 10
+ALERT_WINDOW = timedelta(days=90)
 
 
 def provider_detail(request, slug):
     provider = get_object_or_404(Provider, slug=slug)
-    documents = Document.objects.visible_to(request.user).filter(provider=provider).for_listing()
+    user = request.user
+    my_role = roles_of(user).get(provider.pk)
     context = {
         "provider": provider,
-        "documents": documents[:50],
-        "my_role": roles_of(request.user).get(provider.pk),
+        "my_role": my_role,
+        "groups": shared_by_kind(user, provider),
+        "most_used": most_used_runbooks(user, provider) if user.is_authenticated else (),
+        "alert_days": ALERT_WINDOW.days,
     }
+    if my_role is not None:  # who belongs and what is left to do: for members only
+        items = open_action_items(user, provider)
+        context["members"] = members_by_role(provider)
+        context["action_items"] = items[:ACTION_ITEMS]
+        context["action_item_count"] = items.count()
     return render(request, "providers/detail.html", context)
+
+
+def shared_by_kind(user, provider) -> list[dict]:
+    """The provider's documents `user` may see, a group per kind: its count and the newest."""
+    shared = Document.objects.visible_to(user).filter(provider=provider)
+    counts = dict(shared.order_by().values_list("kind").annotate(count=Count("pk")))
+    newest = shared.for_listing().order_by("-created_at", "-pk")
+    return [
+        {
+            "label": spec.label,
+            "prefix": spec.url_prefix,
+            "count": counts[spec.kind],
+            "more": counts[spec.kind] > PER_KIND,
+            "documents": newest.filter(kind=spec.kind)[:PER_KIND],
+        }
+        for spec in KINDS
+        if spec.kind in counts
+    ]
+
+
+def most_used_runbooks(user, provider):
+    """The provider's runbooks `user` may see that alerts opened lately, most opened first,
+    each with `opened`: how many alerts (a number only, never the alerts themselves)."""
+    since = timezone.now() - ALERT_WINDOW
+    opened = Count("alerts", filter=Q(alerts__starts_at__gte=since))
+    runbooks = Runbook.objects.visible_to(user).filter(provider=provider).annotate(opened=opened)
+    return runbooks.filter(opened__gt=0).order_by("-opened", "title", "pk")[:MOST_USED]
+
+
+def members_by_role(provider) -> list:
+    """The provider's memberships, admins first, then by username."""
+    memberships = provider.memberships.select_related("user")
+    return sorted(memberships, key=lambda m: (-ROLE_RANK[m.role], m.user.get_username()))
+
+
+def open_action_items(user, provider):
+    """Open action items of the provider's post-mortems `user` may see, soonest due first."""
+    postmortems = Postmortem.objects.visible_to(user).filter(provider=provider)
+    items = ActionItem.objects.filter(status=ActionItem.Status.OPEN, postmortem__in=postmortems)
+    due = F("due_date").asc(nulls_last=True)
+    return items.select_related("owner", "postmortem").order_by(due, "pk")

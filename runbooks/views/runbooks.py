@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
-from runbooks import access, addresses, charts
+from runbooks import access, addresses, charts, compatibility
 from runbooks.forms import RouteForm
 from runbooks.models import Alert, AlertRoute, Postmortem, Provider, RunbookUse, roles_of
 from runbooks.services import routes as route_services
@@ -100,6 +100,8 @@ def detail_context(request, runbook) -> dict:
         "routes": routes,
         "hint_providers": hint_providers(request.user, runbook),
         "feedback": feedback(request.user, runbook),
+        "compatibility": compatibility.table(request.user, runbook),
+        "may_write": can_create_any(request.user),
         **removal_context(request, runbook, routes),
     }
     # Counts and a number of providers only; signed-in readers, like /alerts/missing/.
