@@ -15,12 +15,14 @@ from runbooks.models import (
     Alert,
     AlertEvent,
     AlertRoute,
+    Comment,
     Document,
     InboxEntry,
     Membership,
     Postmortem,
     Provider,
     RateCounter,
+    Report,
     Revision,
     RouteChange,
     Runbook,
@@ -124,6 +126,22 @@ class PostmortemAdmin(ReadOnlyAdmin):
     list_display = ["title", "severity", "provider", "status", "incident_start", "updated_at"]
     list_filter = ["severity", "status", "provider"]
     search_fields = ["title", "slug"]
+
+
+@admin.register(Report)
+class ReportAdmin(ReadOnlyAdmin):
+    list_display = ["title", "outcome", "subject", "provider", "status", "updated_at"]
+    list_filter = ["outcome", "status", "provider"]
+    search_fields = ["title", "slug"]
+
+
+@admin.register(Comment)
+class CommentAdmin(ReadOnlyAdmin):
+    """Moderators hide comments in the pages, with a reason; here they only look."""
+
+    list_display = ["document", "author", "provider", "created_at", "hidden_at", "deleted_at"]
+    list_filter = ["provider"]
+    search_fields = ["body", "author__username"]
 
 
 @admin.register(Revision)

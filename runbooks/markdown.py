@@ -12,6 +12,7 @@ caller waits for at most RENDER_TIMEOUT_SECONDS and kills when the time is up.
 import atexit
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -86,6 +87,19 @@ _cleaner = bleach.Cleaner(
 )
 
 
+def _comment_attribute(tag: str, name: str, value: str) -> bool:
+    """A comment's headings carry no id: the document's sections own their anchors."""
+    if tag == "a" and name == "rel":
+        return value == "nofollow noopener"
+    return name != "id" and _allowed_attribute(tag, name, value)
+
+
+_comment_cleaner = bleach.Cleaner(
+    tags=ALLOWED_TAGS, attributes=_comment_attribute, protocols=LINK_PROTOCOLS, strip=True
+)
+_HEADERLINK = re.compile(r'<a class="headerlink" href="#[^"]*" title="Link to this section">#</a>')
+
+
 @dataclass
 class Rendered:
     html: str
@@ -144,6 +158,11 @@ def render(text: str) -> Rendered:
             raise _too_complex(timeout)
         raise RuntimeError(f"The Markdown renderer failed:\n{answer['detail']}")
     return Rendered(html=answer["html"], toc=answer["toc"])
+
+
+def render_comment(text: str) -> str:
+    """A comment's sanitised HTML: like a document's, without heading anchors or ids."""
+    return _comment_cleaner.clean(_HEADERLINK.sub("", render(text).html))
 
 
 def _render_here(text: str) -> dict:

@@ -6,6 +6,7 @@ from django.utils.module_loading import import_string
 from runbooks.kinds.registry import KINDS
 from runbooks.views import (
     alerts,
+    comments,
     documents,
     health,
     home,
@@ -55,6 +56,14 @@ def document_urls(spec) -> list:
         ("<slug:slug>/diff/", documents.document_diff, "diff"),
         ("<slug:slug>/publish/", documents.document_publish, "publish-page"),
         ("<slug:slug>/status/", documents.document_status, "status"),
+        ("<slug:slug>/comments/", comments.comment_add, "comment-add"),
+        ("<slug:slug>/comments/<id:comment_id>/edit/", comments.comment_edit, "comment-edit"),
+        (
+            "<slug:slug>/comments/<id:comment_id>/delete/",
+            comments.comment_delete,
+            "comment-delete",
+        ),
+        ("<slug:slug>/comments/<id:comment_id>/hide/", comments.comment_hide, "comment-hide"),
         *[(a.route, import_string(a.view), a.name) for a in spec.page_actions],
     ]
     return [

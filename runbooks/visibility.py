@@ -7,7 +7,7 @@ exactly like what does not exist (404), see `runbooks.access`.
 """
 
 from runbooks.choices import RELEASED_STATUSES, Status
-from runbooks.models import ROLE_RANK, Provider, Role, roles_of
+from runbooks.models import ROLE_RANK, Document, Provider, Role, roles_of
 
 __all__ = ["roles_of"]
 
@@ -128,3 +128,20 @@ def can_change_route(user, route) -> bool:
     if user.is_staff or (route.created_by_id is not None and route.created_by_id == user.pk):
         return True
     return route.provider_id is not None and has_role(user, route.provider_id, Role.EDITOR)
+
+
+# --- Comments ----------------------------------------------------------------------------------
+
+
+def can_comment(user, document) -> bool:
+    """Anyone signed in who may see the document (DESIGN §3)."""
+    return user.is_authenticated and (
+        Document.objects.visible_to(user).filter(pk=document.pk).exists()
+    )
+
+
+def can_moderate(user, document) -> bool:
+    """Hiding comments: moderators (staff) and the admins of the document's provider."""
+    if not user.is_authenticated:
+        return False
+    return user.is_staff or has_role(user, document.provider_id, Role.ADMIN)

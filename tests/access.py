@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from runbooks.choices import Kind, Status, Visibility
 from runbooks.models import Alert, AlertRoute, Document, Scope
-from runbooks.services import documents, routes, tokens
+from runbooks.services import comments, documents, routes, tokens
 from runbooks.services.base import SYSTEM
 
 # Patterns that show no document content at all.
@@ -37,10 +37,15 @@ POST_ONLY = {
     "action-item-change",
     "runbooks-used",
     "status",
+    "comment-add",
+    "comment-delete",
+    "comment-hide",
+    "comment",  # API: PATCH, DELETE
 }
 
-# Extra URL arguments (those the pattern takes) and query strings by action; `slug` is
-# filled in for kind pages. API routes are named `api-<kind>-<action>`.
+# Extra URL arguments (those the pattern takes, or a function of the secret giving them) and
+# query strings by action; `slug` is filled in for kind pages. API routes are named
+# `api-<kind>-<action>`.
 EXTRA_KWARGS = {
     "revision": {"number": 1},
     "restore": {"number": 1},
@@ -48,6 +53,11 @@ EXTRA_KWARGS = {
     "route-restore": {"change_id": 1},
     "action-item": {"item_id": 1},
     "action-item-change": {"item_id": 1},
+    # alice's comment on the secret itself (make_secrets)
+    "comment-edit": lambda secret: {"comment_id": secret.comment.pk},
+    "comment-delete": lambda secret: {"comment_id": secret.comment.pk},
+    "comment-hide": lambda secret: {"comment_id": secret.comment.pk},
+    "comment": lambda secret: {"comment_id": secret.comment.pk},
 }
 QUERY = {
     "diff": "?from=1&to=1",
@@ -153,6 +163,10 @@ def make_secrets(provider_a, alice) -> dict:
     documents.publish(
         secrets["a_embargoed"], embargo_until=timezone.now() + timedelta(days=3), actor=SYSTEM
     )
+    for secret in secrets.values():  # a comment of alice's on each, as the readers see it
+        secret.comment = comments.add_comment(
+            secret, actor=alice, body=f"SECRET-COMMENT on {secret.title}"
+        )
     secrets["a_alert"] = _received_alert(provider_a)
     for secret in list(secrets.values()):  # an alert route to every secret runbook
         if getattr(secret, "kind", None) == Kind.RUNBOOK:

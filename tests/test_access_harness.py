@@ -43,6 +43,7 @@ def _url_for(name, pattern, secret, provider):
             return None
         action = access.action_of(name.split(":")[-1], kind)
         extra = access.EXTRA_KWARGS.get(action, {})
+        extra = extra(secret) if callable(extra) else extra
         kwargs.update({k: v for k, v in extra.items() if k in params})
         if "slug" in params:
             kwargs["slug"] = secret.slug
@@ -105,6 +106,9 @@ def test_every_page_hides_private_content_from_those_who_may_not_see_it(
                 assert secret.title not in body, f"{persona} sees {secret_name} at {url}"
                 assert f"SECRET-BODY {secret.title}" not in body, (
                     f"{persona} sees a secret body at {url}"
+                )
+                assert f"SECRET-COMMENT on {secret.title}" not in body, (
+                    f"{persona} sees a comment on a secret at {url}"
                 )
                 if about_secret:
                     assert _refused(response), f"{persona} got {response.status_code} at {url}"

@@ -17,7 +17,7 @@ from django.test import Client
 
 from runbooks.choices import Kind
 from runbooks.models import Alert, Scope
-from runbooks.services import documents, postmortems, tokens
+from runbooks.services import comments, documents, postmortems, tokens
 from runbooks.services.base import SYSTEM
 from tests.api import ApiClient
 from tests.conftest import client_for
@@ -100,6 +100,12 @@ RECEIVERS = {
             "runbook": "{slug}",
             "runbook_revision": 1,
         },
+        markdown_fields=("body",),
+    ),
+    "comment": Receiver(
+        "post",
+        "/api/v1/runbooks/{slug}/comments/",
+        {"body": "Step 3 failed, @bob", "section": ""},
         markdown_fields=("body",),
     ),
     "patch-runbook": Receiver(
@@ -237,7 +243,14 @@ def world(alice, erin, provider_a, make_runbook, settings):
         )[1],
     }
     item = postmortems.add_action_item(draft, actor=alice, title="Rotate the CA")
-    return {"slug": runbook.slug, "draft": draft.slug, "item": item.pk, "tokens": secrets}
+    comment = comments.add_comment(runbook, actor=alice, body="First")
+    return {
+        "slug": runbook.slug,
+        "draft": draft.slug,
+        "item": item.pk,
+        "comment": comment.pk,
+        "tokens": secrets,
+    }
 
 
 def _send(world, receiver: Receiver, body) -> tuple[int, dict]:
@@ -383,6 +396,10 @@ FORMS = {
             "body": "## What we did\n",
         },
     ),
+    "comment-add": ("/runbooks/{slug}/comments/", {"body": "Step 3 failed", "section": ""}),
+    "comment-reply": ("/runbooks/{slug}/comments/", {"body": "Same here", "parent": "{comment}"}),
+    "comment-hide": ("/runbooks/{slug}/comments/{comment}/hide/", {"reason": "spam"}),
+    "comment-edit": ("/runbooks/{slug}/comments/{comment}/edit/", {"body": "Better"}),
     "new-runbook": (
         "/runbooks/new/",
         {
@@ -442,6 +459,7 @@ def test_hostile_form_input_never_500_and_refusals_change_nothing(
         "slug": world["slug"],
         "draft": world["draft"],
         "item": world["item"],
+        "comment": world["comment"],
         "provider": str(provider_a.pk),
     }
     data = {k: v.format(**values) if isinstance(v, str) else v for k, v in data.items()}

@@ -272,12 +272,13 @@ def test_the_read_page_costs_the_same_with_more_runbooks_and_revisions(
     _bulk_alerts(target, provider_a, 300)
     many = _read_page_queries(client, f"/runbooks/{target.slug}/")
     # session, user, memberships, document (+ revision), tags, alert routes, route-form scopes,
-    # firing history: alerts per day, and last fired + number of providers; experience reports
-    assert few == many == 10
+    # firing history: alerts per day, and last fired + number of providers; experience reports;
+    # comments
+    assert few == many == 11
     anonymous = _read_page_queries(client_for(None), f"/runbooks/{target.slug}/")
-    # document (+ revision, provider, author), tags, alert routes, experience reports; no
-    # firing history signed out
-    assert anonymous == 4
+    # document (+ revision, provider, author), tags, alert routes, experience reports,
+    # comments; no firing history signed out
+    assert anonymous == 5
 
 
 def test_an_editor_creates_a_community_runbook_from_the_form(bob):

@@ -21,6 +21,7 @@ from runbooks.models import Revision, Tag
 from runbooks.services import documents as document_services
 
 from . import serializers as s
+from .comments import CommentActions
 from .errors import PreconditionFailed
 from .permissions import DocumentActions, SignedInToWrite, TokenScopes
 
@@ -32,6 +33,7 @@ def etag_of(document) -> str:
 
 
 class DocumentViewSet(
+    CommentActions,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.DestroyModelMixin,

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from runbooks.choices import Kind
 from runbooks.demo.alerts import seed_alerts
+from runbooks.demo.comments import seed_comments
 from runbooks.demo.content import PROVIDERS, RUNBOOKS
 from runbooks.demo.postmortems import seed_postmortems
 from runbooks.demo.reports import seed_reports
@@ -93,3 +94,4 @@ def seed() -> None:
     seed_alerts()
     seed_postmortems()
     seed_reports()
+    seed_comments()

@@ -10,6 +10,7 @@ from .alerts import (
     RouteChange,
     RunbookMiss,
 )
+from .comments import Comment
 from .documents import Document, DocumentQuerySet, Revision, Tag
 from .postmortems import ActionItem, Postmortem, RunbookUse, Severity
 from .providers import ROLE_RANK, Membership, Provider, Role, roles_of
@@ -25,6 +26,7 @@ __all__ = [
     "AlertRoute",
     "AlertSource",
     "AlertStatus",
+    "Comment",
     "InboxEntry",
     "RouteChange",
     "RunbookMiss",

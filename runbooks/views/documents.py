@@ -22,6 +22,7 @@ from runbooks.kinds.registry import KINDS
 from runbooks.models import Document, Provider, Revision, Tag
 from runbooks.services import documents as document_services
 from runbooks.services.base import EditConflict
+from runbooks.views.comments import comments_context
 from runbooks.visibility import can_create_any, can_edit, can_publish, status_moves
 
 PAGE_SIZE = 25
@@ -73,6 +74,8 @@ def document_detail(request, kind, slug):
     page_context = KINDS[kind].page_context
     if page_context:
         context.update(import_string(page_context)(request, document))
+    html = document.current_revision.html if document.current_revision else ""
+    context.update(comments_context(request, document, html))
     return render(request, "documents/detail.html", context)
 
 
