@@ -28,6 +28,7 @@ from runbooks.models import (
     Runbook,
     RunbookMiss,
     RunbookUse,
+    SearchEntry,
     Tag,
     Token,
 )
@@ -142,6 +143,15 @@ class CommentAdmin(ReadOnlyAdmin):
     list_display = ["document", "author", "provider", "created_at", "hidden_at", "deleted_at"]
     list_filter = ["provider"]
     search_fields = ["body", "author__username"]
+
+
+@admin.register(SearchEntry)
+class SearchEntryAdmin(ReadOnlyAdmin):
+    """What search reads; `manage.py rebuild_search_index` rewrites it."""
+
+    list_display = ["document", "title"]
+    search_fields = ["title"]
+    exclude = ["vector"]
 
 
 @admin.register(Revision)

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.conf import settings
 
 
 class RunbooksConfig(AppConfig):
@@ -8,3 +9,8 @@ class RunbooksConfig(AppConfig):
 
     def ready(self):
         from runbooks.api import schema  # noqa: F401  registers the OpenAPI auth extension
+
+        if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+            from runbooks.search.sqlite import require_fts5
+
+            require_fts5()  # search needs FTS5: fail at start-up, not at the first search

@@ -30,6 +30,7 @@ import markdown
 from bleach.linkifier import LinkifyFilter
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.html import strip_tags
 from markdown.extensions.tables import TableExtension
 from markdown.extensions.toc import TocExtension
 
@@ -158,6 +159,11 @@ def render(text: str) -> Rendered:
             raise _too_complex(timeout)
         raise RuntimeError(f"The Markdown renderer failed:\n{answer['detail']}")
     return Rendered(html=answer["html"], toc=answer["toc"])
+
+
+def text_of(html: str) -> str:
+    """Rendered HTML as plain text (search), without the headings' "#" anchors."""
+    return unescape(strip_tags(_HEADERLINK.sub("", html)))
 
 
 def render_comment(text: str) -> str:

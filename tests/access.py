@@ -92,6 +92,8 @@ OTHER_OBJECTS = {
     "api-provider-detail": lambda secret, provider: {"slug": provider.slug},
     "api-tag-detail": lambda secret, provider: {"slug": "secret-tag"},
     "search": lambda secret, provider: {"_query": "?q=SECRET"},
+    "api-search": lambda secret, provider: {"_query": "?q=SECRET"},
+    "api-search-suggest": lambda secret, provider: {"_query": "?q=SECRET"},
     "api-alert-route-detail": lambda secret, provider: (
         {"pk": _route(secret).pk} if _route(secret) else None
     ),

@@ -309,5 +309,5 @@ def test_search_finds_what_the_visitor_may_see_only(alice, bob, provider_a, make
     assert "OSD flapping" in found and "Private OSD notes" not in found
     assert "Private OSD notes" in client_for(alice).get("/search/?q=ceph osd").content.decode()
     nothing = client_for(None).get("/search/?q=%3Cscript%3E").content.decode()
-    assert "Nothing you may see mentions “&lt;script&gt;”" in nothing
+    assert "Nothing you may see matches “&lt;script&gt;”" in nothing
     assert client_for(None).get("/search/").status_code == 200

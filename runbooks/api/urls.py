@@ -5,7 +5,7 @@ from rest_framework.routers import DefaultRouter
 
 from runbooks.kinds.registry import KINDS
 
-from . import views, webhooks
+from . import search, views, webhooks
 from .documents import VIEWSETS
 
 router = DefaultRouter()
@@ -20,6 +20,8 @@ router.register("alerts", views.AlertViewSet, basename="api-alert")
 
 urlpatterns = [
     path("resolve/", views.ResolveView.as_view(), name="api-resolve"),
+    path("search/", search.SearchView.as_view(), name="api-search"),
+    path("search/suggest/", search.SuggestView.as_view(), name="api-search-suggest"),
     path(
         "alerts/alertmanager/",
         webhooks.AlertmanagerWebhook.as_view(),

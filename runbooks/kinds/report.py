@@ -72,7 +72,7 @@ def known_keys() -> list[str]:
 class EnvironmentField(forms.CharField):
     """`key: value` per line; the help text names the keys already in use."""
 
-    widget = forms.Textarea(attrs={"rows": 4, "spellcheck": "false"})
+    widget = forms.Textarea(attrs={"rows": 4, "spellcheck": "false", "class": "short"})
 
     def __init__(self, **kwargs):
         keys = ", ".join(known_keys())

@@ -17,6 +17,7 @@ from .providers import ROLE_RANK, Membership, Provider, Role, roles_of
 from .ratelimits import RateCounter
 from .reports import Outcome, Report
 from .runbooks import Runbook, RunbookQuerySet
+from .search import SearchEntry
 from .tokens import USER_SCOPES, Scope, Token, hash_token
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "RunbookUse",
     "Role",
     "Scope",
+    "SearchEntry",
     "Severity",
     "Tag",
     "Token",

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from runbooks import inputs, markdown
 from runbooks.models import ROLE_RANK, Comment, Document, Provider, roles_of
+from runbooks.search import entries
 from runbooks.visibility import can_comment, can_moderate
 
 from .base import SYSTEM, NotAllowed, require, user_or_none
@@ -96,6 +97,7 @@ def add_comment(document: Document, *, actor, body, parent=None, section: str = 
         html=html,
     )
     comment.mentions.set(_mentions(text, document))
+    entries.reindex(document)
     return comment
 
 
@@ -113,6 +115,7 @@ def edit_comment(comment: Comment, *, actor, body) -> Comment:
     comment.edited_at = timezone.now()
     comment.save(update_fields=["body", "html", "edited_at"])
     comment.mentions.set(_mentions(comment.body, comment.document))
+    entries.reindex(comment.document)
     return comment
 
 
@@ -124,6 +127,7 @@ def delete_comment(comment: Comment, *, actor) -> Comment:
     comment.deleted_at = timezone.now()
     comment.save(update_fields=["body", "html", "deleted_at"])
     comment.mentions.clear()
+    entries.reindex(comment.document)
     return comment
 
 
@@ -140,6 +144,7 @@ def hide_comment(comment: Comment, *, actor, reason) -> Comment:
         reason,
     )
     comment.save(update_fields=["hidden_at", "hidden_by", "hidden_reason"])
+    entries.reindex(comment.document)  # a hidden comment is searched no more
     return comment
 
 
@@ -148,4 +153,5 @@ def unhide_comment(comment: Comment, *, actor) -> Comment:
     require(actor, can_moderate, comment.document, message="Only moderators show comments again.")
     comment.hidden_at, comment.hidden_by, comment.hidden_reason = None, None, ""
     comment.save(update_fields=["hidden_at", "hidden_by", "hidden_reason"])
+    entries.reindex(comment.document)  # searched again
     return comment

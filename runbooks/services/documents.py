@@ -15,6 +15,7 @@ from runbooks import inputs, markdown
 from runbooks.choices import Status, Visibility
 from runbooks.kinds.registry import KINDS
 from runbooks.models import Document, Provider, Revision
+from runbooks.search import entries
 from runbooks.visibility import (
     can_delete,
     can_edit,
@@ -169,6 +170,7 @@ def create_document(
     )
     set_tags(document, parsed_tags)
     _save_relations(spec, document, links, actor)
+    entries.reindex(document)
     return document
 
 
@@ -247,6 +249,7 @@ def edit_document(
     if parsed_tags is not None:
         set_tags(document, parsed_tags)
     _save_relations(spec, target, links, actor)
+    entries.reindex(document)
     return revision
 
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from runbooks import alerting
 from runbooks.models import AlertRoute, Document, Provider, RouteChange, RunbookMiss
+from runbooks.search import entries
 from runbooks.visibility import can_change_route, can_manage_route
 
 from .base import require, user_or_none
@@ -84,6 +85,8 @@ def save_route(
     _log(route, action, actor)
     if old_runbook_id not in (None, route.runbook_id):  # the old runbook's history shows it left
         _log(route, RouteChange.Action.REMOVED, actor, runbook_id=old_runbook_id)
+        entries.reindex_runbook(old_runbook_id)
+    entries.reindex_runbook(route.runbook_id)  # its alert names are searched
     return route
 
 
@@ -92,6 +95,7 @@ def delete_route(route: AlertRoute, *, actor) -> None:
     require(actor, can_change_route, route, message=CHANGE_DENIED)
     _log(route, RouteChange.Action.REMOVED, actor)
     route.delete()
+    entries.reindex_runbook(route.runbook_id)
 
 
 @transaction.atomic

@@ -4,13 +4,12 @@
 from urllib.parse import urlencode
 
 from django.contrib.auth.views import redirect_to_login
-from django.db.models import Case, Q, Value, When
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 
-from runbooks import alerting, resolution
-from runbooks.models import Runbook
+from runbooks import alerting, resolution, search
+from runbooks.choices import Kind
 from runbooks.visibility import can_create_any
 
 LABEL_PREFIX = "label."
@@ -49,18 +48,13 @@ def alert_context(query) -> dict | None:
 
 
 def related_runbooks(user, alertname: str, limit: int = 5):
-    """Runbooks `user` may see whose title or text shares words with the alert's name, the
-    most shared (titles count most) first."""
+    """Runbooks `user` may see that share words with the alert's name (`CephMonQuorumLost`:
+    ceph or mon or quorum or lost), best first — the same search as /search/."""
     words = alerting.alert_words(alertname)[:8]
     if not words:
         return []
-    match, score = Q(), Value(0)
-    for word in words:
-        in_title, in_text = Q(title__icontains=word), Q(current_revision__body__icontains=word)
-        match |= in_title | in_text
-        score += Case(When(in_title, then=3), default=0) + Case(When(in_text, then=1), default=0)
-    runbooks = Runbook.objects.visible_to(user).filter(match).annotate(score=score)
-    return runbooks.order_by("-score", "title").select_related("provider")[:limit]
+    found = search.find(user, " or ".join(words), kind=Kind.RUNBOOK, per_page=limit)
+    return [hit.document for hit in found.page.object_list] if found.page else []
 
 
 def write_url(alertname: str, component: str | None = None) -> str:

@@ -1,23 +1,50 @@
-"""/search/: a plain substring search over what the visitor may see.
+"""/search/: ranked full-text search over what the visitor may see (`runbooks.search`), with
+filters, counts per kind, highlighted snippets and, when nothing matches, titles that look
+alike."""
 
-A stopgap so the search box in the header never dead-ends; the search issue replaces it with
-ranked full-text search (DESIGN §8 `search/`).
-"""
-
-from django.db.models import Q
 from django.shortcuts import render
 
-from runbooks.models import Document
+from runbooks import search
+from runbooks.choices import Kind, Status
+from runbooks.kinds.registry import KINDS
+from runbooks.models import Provider
+from runbooks.search.terms import tidy
 
-MAX_RESULTS = 50
+FILTERS = ("kind", "tag", "provider", "status")
 
 
-def search(request):
-    query = " ".join(request.GET.get("q", "").split())[:200]
-    results = []
+def search_page(request):
+    query = tidy(request.GET.get("q", ""))
+    filters = {name: request.GET.get(name, "")[:100] for name in FILTERS}
+    if filters["kind"] not in Kind.values:
+        filters["kind"] = ""
+    if filters["status"] not in Status.values:
+        filters["status"] = ""
+    results = None
     if query:
-        matches = Q(title__icontains=query) | Q(current_revision__body__icontains=query)
-        documents = Document.objects.visible_to(request.user).filter(matches)
-        results = documents.for_listing().order_by("kind", "title")[:MAX_RESULTS]
-    context = {"search_query": query, "results": results, "limit": MAX_RESULTS}
+        results = search.find(
+            request.user,
+            query,
+            page=request.GET.get("page"),
+            **{name: value or None for name, value in filters.items()},
+        )
+    counts = results.counts if results else {}
+    others = request.GET.copy()
+    others.pop("page", None)
+    without_kind = others.copy()
+    without_kind.pop("kind", None)
+    context = {
+        "search_query": query,
+        "results": results,
+        "filters": filters,
+        "kinds": [(spec.kind, spec.label) for spec in KINDS],
+        "statuses": Status.choices,
+        "providers": Provider.objects.order_by("name"),
+        "query_string": others.urlencode(),
+        "without_kind": without_kind.urlencode(),
+        "kind_counts": [
+            (spec.kind, spec.label, counts[spec.kind]) for spec in KINDS if counts.get(spec.kind)
+        ],
+        "all_count": sum(counts.values()),
+    }
     return render(request, "search.html", context)

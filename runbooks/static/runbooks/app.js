@@ -231,3 +231,108 @@
     if (status) status.textContent = showingFilled ? filledText : "Commands below are shown as written.";
   });
 })();
+
+// The header search box: "/" focuses it from anywhere but a text field; as you type, titles
+// and alert names from /api/v1/search/suggest/ appear below it (a listbox: arrows move, Enter
+// opens, Escape closes). Without JavaScript it is a plain search form.
+(function () {
+  var box = document.getElementById("site-search");
+  if (!box) return;
+  var form = box.form;
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) return;
+    var target = event.target;
+    var typing = target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName);
+    if (typing) return;
+    event.preventDefault();
+    box.focus();
+    box.select();
+  });
+
+  var list = document.createElement("ul");
+  list.id = "site-suggestions";
+  list.className = "suggestions";
+  list.setAttribute("role", "listbox");
+  list.setAttribute("aria-label", "Suggestions");
+  list.hidden = true;
+  form.appendChild(list);
+  box.setAttribute("role", "combobox");
+  box.setAttribute("aria-autocomplete", "list");
+  box.setAttribute("aria-controls", list.id);
+  box.setAttribute("aria-expanded", "false");
+  box.setAttribute("autocomplete", "off");
+
+  var KIND = { runbook: "runbook", postmortem: "post-mortem", report: "report", alert: "alert" };
+  var items = [], active = -1, timer = null, asked = "";
+
+  function close() {
+    list.hidden = true;
+    box.setAttribute("aria-expanded", "false");
+    box.removeAttribute("aria-activedescendant");
+    active = -1;
+  }
+
+  function highlight(index) {
+    items.forEach(function (item, i) { item.setAttribute("aria-selected", i === index ? "true" : "false"); });
+    active = index;
+    if (index >= 0) box.setAttribute("aria-activedescendant", items[index].id);
+    else box.removeAttribute("aria-activedescendant");
+  }
+
+  function show(suggestions) {
+    list.textContent = "";
+    items = suggestions.map(function (s, i) {
+      var item = document.createElement("li");
+      item.id = "site-suggestion-" + i;
+      item.setAttribute("role", "option");
+      var link = document.createElement("a");
+      link.href = s.url;
+      link.tabIndex = -1;
+      link.textContent = s.label;
+      var kind = document.createElement("span");
+      kind.className = "muted";
+      kind.textContent = " " + (KIND[s.kind] || s.kind);
+      link.appendChild(kind);
+      item.appendChild(link);
+      list.appendChild(item);
+      return item;
+    });
+    list.hidden = items.length === 0;
+    box.setAttribute("aria-expanded", items.length ? "true" : "false");
+    highlight(-1);
+  }
+
+  function ask() {
+    var text = box.value.trim();
+    if (text.length < 2) { close(); return; }
+    if (text === asked) return;
+    asked = text;
+    fetch("/api/v1/search/suggest/?q=" + encodeURIComponent(text), {
+      credentials: "same-origin", headers: { Accept: "application/json" }
+    }).then(function (response) { return response.ok ? response.json() : []; })
+      .then(function (suggestions) { if (box.value.trim() === text) show(suggestions); })
+      .catch(function () { close(); });
+  }
+
+  box.addEventListener("input", function () {
+    window.clearTimeout(timer);
+    timer = window.setTimeout(ask, 120);
+  });
+  box.addEventListener("keydown", function (event) {
+    if (list.hidden || !items.length) return;
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      event.preventDefault();
+      var next = active + (event.key === "ArrowDown" ? 1 : -1);  // -1: back in the box
+      if (next < -1) next = items.length - 1;
+      if (next >= items.length) next = -1;
+      highlight(next);
+    } else if (event.key === "Enter" && active >= 0) {
+      event.preventDefault();
+      window.location.href = items[active].querySelector("a").href;
+    } else if (event.key === "Escape") {
+      close();
+    }
+  });
+  box.addEventListener("blur", function () { window.setTimeout(close, 200); });
+})();

@@ -1,0 +1,111 @@
+"""`GET /api/v1/search/?q=&kind=&tag=&provider=&status=&page=` (DESIGN §8) and
+`GET /api/v1/search/suggest/?q=` (the header box, as you type): `runbooks.search` behind both,
+so the API finds exactly what the pages find for the same caller."""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from runbooks import search
+from runbooks.choices import Kind, Status
+
+from .pagination import Pagination
+from .permissions import TokenScopes
+from .serializers import absolute
+
+
+class HitSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    slug = serializers.CharField()
+    title = serializers.CharField()
+    snippet = serializers.CharField(help_text="Sanitised HTML: escaped text with <mark>.")
+    url = serializers.URLField()
+    rank = serializers.FloatField(help_text="Higher is better.")
+
+
+class SuggestionSerializer(serializers.Serializer):
+    label = serializers.CharField()
+    kind = serializers.CharField(help_text="runbook, postmortem, report, or alert.")
+    url = serializers.CharField(help_text="Absolute; an alert name's opens /r/<name>.")
+
+
+class SearchResultsSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    counts = serializers.DictField(child=serializers.IntegerField(), help_text="Per kind.")
+    suggestions = SuggestionSerializer(many=True, help_text="When nothing matched.")
+    results = HitSerializer(many=True)
+
+
+class SearchQuerySerializer(serializers.Serializer):
+    q = serializers.CharField(allow_blank=True, trim_whitespace=False)
+    kind = serializers.ChoiceField(choices=Kind.choices, required=False)
+    tag = serializers.CharField(max_length=100, required=False)
+    provider = serializers.CharField(max_length=100, required=False)
+    status = serializers.ChoiceField(choices=Status.choices, required=False)
+    page = serializers.IntegerField(min_value=1, max_value=10_000, required=False)
+    page_size = serializers.IntegerField(min_value=1, required=False)
+
+
+def _suggestion(s, request) -> dict:
+    return {"label": s.label, "kind": s.kind, "url": absolute(s.url, request)}
+
+
+class SearchView(APIView):
+    permission_classes = [TokenScopes]
+
+    @extend_schema(parameters=[SearchQuerySerializer], responses=SearchResultsSerializer)
+    def get(self, request):
+        asked = SearchQuerySerializer(data=request.query_params)
+        asked.is_valid(raise_exception=True)
+        params = dict(asked.validated_data)
+        size = min(params.pop("page_size", Pagination.page_size), Pagination.max_page_size)
+        number = params.pop("page", 1)
+        found = search.find(request.user, params.pop("q"), page=number, per_page=size, **params)
+        page = found.page
+        hits = page.object_list if page else []
+        body = {
+            "count": found.total,
+            "next": self._link(request, page.next_page_number())
+            if page and page.has_next()
+            else None,
+            "previous": (
+                self._link(request, page.previous_page_number())
+                if page and page.has_previous()
+                else None
+            ),
+            "counts": found.counts,
+            "suggestions": [_suggestion(s, request) for s in found.suggestions],
+            "results": [
+                {
+                    "kind": hit.document.kind,
+                    "slug": hit.document.slug,
+                    "title": hit.document.title,
+                    "snippet": str(hit.snippet),
+                    "url": absolute(hit.document.get_absolute_url(), request),
+                    "rank": hit.rank,
+                }
+                for hit in hits
+            ],
+        }
+        return Response(body)
+
+    @staticmethod
+    def _link(request, number: int) -> str:
+        query = request.query_params.copy()
+        query["page"] = number
+        return request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
+
+
+class SuggestView(APIView):
+    permission_classes = [TokenScopes]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("q", str, required=True, description="What was typed.")],
+        responses=SuggestionSerializer(many=True),
+    )
+    def get(self, request):
+        typed = request.query_params.get("q", "")
+        return Response([_suggestion(s, request) for s in search.suggest(request.user, typed)])

@@ -1,0 +1,106 @@
+"""SQLite: an FTS5 table over the entries (porter stemming on unicode61 words), kept in sync by
+triggers; the box's text becomes an FTS5 expression of quoted phrases only (`terms.parse`), so
+no user text is ever read as FTS5 syntax; bm25 with the title weighted highest; snippet()."""
+
+import sqlite3
+
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
+
+from runbooks.models import SearchEntry
+
+from .terms import MARK_END, MARK_START, Terms, parse
+
+TABLE = "runbooks_search_fts"
+# bm25 column weights: title, alert names, tags and fields, text.
+BM25 = f"bm25({TABLE}, 10.0, 5.0, 3.0, 1.0)"
+
+
+def require_fts5() -> None:
+    """Start-up fails loudly without FTS5 (the embedded default's search needs it)."""
+    try:
+        sqlite3.connect(":memory:").execute("CREATE VIRTUAL TABLE probe USING fts5(text)")
+    except sqlite3.OperationalError as exc:
+        raise ImproperlyConfigured(
+            f"This Python's SQLite ({sqlite3.sqlite_version}) has no FTS5, which OpenOps' "
+            "search needs; use a Python built with FTS5, or PostgreSQL (DATABASE_URL)."
+        ) from exc
+
+
+def _phrase(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def expression(terms: Terms) -> str | None:
+    """`("a" AND "b c") OR ("d") NOT "e"` — or None when nothing positive is asked for."""
+    if terms.empty:
+        return None
+    groups = " OR ".join(
+        "(" + " AND ".join(_phrase(p) for p in group) + ")" for group in terms.alternatives
+    )
+    excluded = "".join(f" NOT {_phrase(p)}" for p in terms.excluded)
+    return f"({groups}){excluded}"
+
+
+def after_write(ids: list[int]) -> None:
+    """The triggers of migration 0015 did it, in the same transaction."""
+
+
+def _match(documents, expr: str):
+    return documents.extra(
+        tables=[TABLE],
+        where=[f"{TABLE}.rowid = runbooks_document.id", f"{TABLE} MATCH %s"],
+        params=[expr],
+    )
+
+
+def matching(documents, text: str):
+    expr = expression(parse(text))
+    return None if expr is None else _match(documents, expr)
+
+
+def ranked(matches, text: str):
+    return matches.extra(select={"rank": f"-{BM25}"})
+
+
+def snippets(ids: list[int], text: str) -> dict[int, str]:
+    expr = expression(parse(text))
+    if expr is None or not ids:
+        return {}
+    marks = f"snippet({TABLE}, 3, char({ord(MARK_START)}), char({ord(MARK_END)}), ' … ', 24)"
+    places = ", ".join(["%s"] * len(ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT rowid, {marks} FROM {TABLE} WHERE {TABLE} MATCH %s AND rowid IN ({places})",
+            [expr, *ids],
+        )
+        return dict(cursor.fetchall())
+
+
+def _entries(entries, expr: str, limit: int) -> list[SearchEntry]:
+    found = entries.extra(
+        tables=[TABLE],
+        where=[f"{TABLE}.rowid = runbooks_searchentry.document_id", f"{TABLE} MATCH %s"],
+        params=[expr],
+        select={"closeness": f"-{BM25}"},
+    )
+    return list(found.order_by("-closeness", "title")[:limit])
+
+
+def prefixed(entries, text: str, limit: int) -> list[SearchEntry]:
+    """As you type: titles and alert names with these words, the last one a prefix."""
+    words = parse(text).words[:8]
+    if not words:
+        return []
+    *whole, last = words
+    expr = "{title names} : " + " ".join([*(_phrase(w) for w in whole), _phrase(last) + " *"])
+    return _entries(entries, expr, limit)
+
+
+def similar(entries, text: str, limit: int) -> list[SearchEntry]:
+    """Did you mean: titles and alert names sharing a word's first letters (a simple guess)."""
+    stems = [w[:4] for w in parse(text).words if len(w) >= 4][:8]
+    if not stems:
+        return []
+    expr = "{title names} : (" + " OR ".join(_phrase(s) + " *" for s in stems) + ")"
+    return _entries(entries, expr, limit)
