@@ -203,6 +203,101 @@ def bench_webhooks(scale: bool) -> None:
     print(f"{'alerts processed (one process)':<48} {len(ids) * per_body / processed:8.1f} alerts/s")
 
 
+SEARCHES = ["ceph osd down", "restart nova-compute", "CephOSDDown", '"slow ops"', "disk -ceph"]
+TYPED = ["ce", "cep", "ceph o", "CephOS", "nova", "kube"]
+
+
+def _seed_runbooks(count: int) -> None:
+    """`count` runbooks in bulk (the demo texts, varied), one alert route each, then the search
+    index built the way `rebuild_search_index` builds it."""
+    from django.db import connection, transaction
+
+    from runbooks.choices import Kind, Status, Visibility
+    from runbooks.demo.content import RUNBOOKS
+    from runbooks.markdown import render
+    from runbooks.models import AlertRoute, Document, Revision, Runbook
+    from runbooks.search import entries
+
+    texts = [(spec, rev["body"]) for spec in RUNBOOKS for rev in spec["revisions"][-1:]]
+    rendered = [(spec, body, render(body)) for spec, body in texts]
+    existing = Document.objects.count()
+    with transaction.atomic():
+        documents = Document.objects.bulk_create(
+            Document(
+                kind=Kind.RUNBOOK,
+                slug=f"bench-{i}",
+                title=f"{rendered[i % len(rendered)][0]['title']} ({i})",
+                status=Status.PUBLISHED,
+                visibility=Visibility.PUBLIC,
+            )
+            for i in range(existing, count)
+        )
+        for document in documents:
+            Runbook(document_ptr_id=document.pk, component="bench").save_base(raw=True)
+        revisions = Revision.objects.bulk_create(
+            Revision(
+                document=document,
+                number=1,
+                title=document.title,
+                body=rendered[n % len(rendered)][1] + f"\nhost stor{n}\n",
+                html=rendered[n % len(rendered)][2].html + f"<p>host stor{n}</p>",
+                toc=rendered[n % len(rendered)][2].toc,
+            )
+            for n, document in enumerate(documents)
+        )
+        for document, revision in zip(documents, revisions, strict=True):
+            document.current_revision = revision
+        Document.objects.bulk_update(documents, ["current_revision"], batch_size=1000)
+        AlertRoute.objects.bulk_create(
+            AlertRoute(
+                runbook_id=d.pk, alertname=f"BenchAlert{n}Down", alertname_key=f"benchalert{n}down"
+            )
+            for n, d in enumerate(documents)
+        )
+    start = time.perf_counter()
+    entries.rebuild()
+    print(f"search index of {count} documents built in {time.perf_counter() - start:.1f} s")
+    with connection.cursor() as cursor:  # planner statistics, as a live database has them
+        cursor.execute("ANALYZE")
+
+
+def _percentiles(times: list[float]) -> str:
+    times = sorted(times)
+    p99 = times[max(int(len(times) * 0.99) - 1, 0)]
+    return f"p50 {statistics.median(times) * 1000:7.2f} ms  p99 {p99 * 1000:7.2f} ms"
+
+
+def bench_search(scale: bool) -> None:
+    """Search and suggestions at 2,000 (10,000 with --scale) runbooks, over the test client
+    (the whole request) for an anonymous visitor and a signed-in reader."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+
+    from runbooks import demo
+
+    demo.seed()
+    count = 10_000 if scale else 2_000
+    _seed_runbooks(count)
+    alice = get_user_model().objects.get(username="alice")
+    for client, who in ((Client(), "anonymous"), (_signed_in(alice), "alice")):
+        for name, url, queries in (
+            ("search", "/api/v1/search/", SEARCHES),
+            ("suggest", "/api/v1/search/suggest/", TYPED),
+        ):
+            for query in queries:  # warm up
+                assert client.get(url, {"q": query}).status_code == 200
+            times = []
+            for _ in range(40):
+                for query in queries:
+                    start = time.perf_counter()
+                    client.get(url, {"q": query})
+                    times.append(time.perf_counter() - start)
+            print(
+                f"{name} ({count} runbooks, {connection.vendor}), {who:<9} {_percentiles(times)}  n={len(times)}"
+            )
+
+
 def _signed_in(user):
     from django.test import Client
 
@@ -211,16 +306,25 @@ def _signed_in(user):
     return client
 
 
+BENCHES = {
+    "render": bench_render,
+    "read": bench_read_page,
+    "resolve": bench_resolve,
+    "webhooks": bench_webhooks,
+    "search": bench_search,
+}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scale", action="store_true", help="larger data sets")
+    parser.add_argument("--only", choices=sorted(BENCHES), help="run one benchmark")
     args = parser.parse_args()
     (ROOT / "var").mkdir(exist_ok=True)
     _setup(args.scale)
-    bench_render(args.scale)
-    bench_read_page(args.scale)
-    bench_resolve(args.scale)
-    bench_webhooks(args.scale)
+    for name, bench in BENCHES.items():
+        if args.only in (None, name):
+            bench(args.scale)
 
 
 if __name__ == "__main__":

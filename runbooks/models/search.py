@@ -18,6 +18,8 @@ class SearchEntry(models.Model):
     tags = models.TextField(blank=True)  # tag labels, component, the kind's own fields
     text = models.TextField(blank=True)  # the current revision's text and visible comments
     vector = SearchVectorField(null=True)  # PostgreSQL only; NULL on SQLite
+    # Title and alert names alone, small enough to read thousands of as you type (PostgreSQL).
+    heading = SearchVectorField(null=True)
 
     def __str__(self) -> str:
         return self.title

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from urllib.parse import quote
 
 from django.core.paginator import Paginator
-from django.db.models import Count
+from django.db.models import Count, Q, Window
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -74,30 +74,56 @@ def visible(user, *, kind=None, tag=None, provider=None, status=None):
 def find(
     user, text: str, *, kind=None, tag=None, provider=None, status=None, page=1, per_page=PAGE_SIZE
 ):
-    """Documents `user` may see that match `text`, best first."""
+    """Documents `user` may see that match `text`, best first. On PostgreSQL, without a kind
+    filter, the page and the counts per kind come from one query (window counts), so a broad
+    query reads its matches once."""
     query = tidy(text)
     results = Results(query=query)
     engine = backend()
     everywhere = engine.matching(visible(user, tag=tag, provider=provider, status=status), query)
     if everywhere is None:
         return results
-    counted = everywhere.order_by().values_list("kind").annotate(n=Count("id", distinct=True))
-    results.counts = {k: n for k, n in counted if k in Kind.values}
     matches = everywhere.filter(kind=kind) if kind else everywhere
-    ordered = (
-        engine.ranked(matches, query).select_related("provider").order_by("-rank", "title", "pk")
-    )
-    paginator = Paginator(ordered, per_page)
-    results.page = paginator.get_page(page)
-    results.total = paginator.count
-    documents = list(results.page.object_list)
-    snippets = engine.snippets([d.pk for d in documents], query)
-    results.page.object_list = [
-        Hit(d, float(d.rank), marked(snippets.get(d.pk, ""))) for d in documents
-    ]
+    number = _number(page)
+    together = engine.COUNTS_IN_PAGE and not kind
+    hits = _page(engine, matches, query, number, per_page, together)
+    if hits and together:
+        results.counts = {k: getattr(hits[0], f"count_{k}") for k in Kind.values}
+    else:
+        results.counts = _counts(everywhere)
+    results.counts = {k: n for k, n in results.counts.items() if n}
+    results.total = results.counts.get(kind, 0) if kind else sum(results.counts.values())
+    last = max(1, -(-results.total // per_page))
+    if not hits and number > last and results.total:  # past the end: the last page
+        number = last
+        hits = _page(engine, matches, query, number, per_page, together=False)
+    results.page = Paginator(range(results.total), per_page).get_page(number)
+    snippets = engine.snippets([d.pk for d in hits], query)
+    results.page.object_list = [Hit(d, float(d.rank), marked(snippets.get(d.pk, ""))) for d in hits]
     if not results.total:
         results.suggestions = _suggestions(user, engine.similar, query, SUGGESTIONS // 2)
     return results
+
+
+def _number(page) -> int:
+    try:
+        return max(1, min(int(page), 10_000))
+    except (TypeError, ValueError):
+        return 1
+
+
+def _page(engine, matches, query, number: int, per_page: int, together: bool) -> list[Document]:
+    ranked = engine.ranked(matches, query).select_related("provider")
+    if together:  # counts per kind over every match, beside each row
+        counts = {f"count_{k}": Window(Count("id", filter=Q(kind=k))) for k in Kind.values}
+        ranked = ranked.annotate(**counts)
+    start = (number - 1) * per_page
+    return list(ranked.order_by("-rank", "title", "pk")[start : start + per_page])
+
+
+def _counts(matches) -> dict[str, int]:
+    counted = matches.order_by().values_list("kind").annotate(n=Count("id", distinct=True))
+    return {k: n for k, n in counted if k in Kind.values}
 
 
 def suggest(user, text: str, limit: int = SUGGESTIONS) -> list[Suggestion]:

@@ -1,7 +1,9 @@
 """PostgreSQL: a stored tsvector per entry (title A, alert names B, tags and fields C, text D),
-each part in the `english` configuration (stemming) and the `simple` one (technical tokens such
-as `nova-compute` or `10.0.0.5` as written); `websearch_to_tsquery` over both; `ts_rank`;
+the short parts in the `english` configuration (stemming) and the `simple` one (words as
+written), the text in `english`; `websearch_to_tsquery` in both, OR-ed; `ts_rank`;
 `ts_headline` for the page shown; pg_trgm for suggestions."""
+
+import re
 
 from django.contrib.postgres.search import (
     SearchHeadline,
@@ -11,20 +13,31 @@ from django.contrib.postgres.search import (
     TrigramSimilarity,
     TrigramWordSimilarity,
 )
-from django.db.models import F, Q
+from django.db.models import F
 from django.db.models.functions import Greatest
 
 from runbooks.models import SearchEntry
 
 from .terms import MARK_END, MARK_START, tidy
 
-WEIGHTS = {"title": "A", "names": "B", "tags": "C", "text": "D"}
+# (column, weight, configurations). The text is the bulk of every vector and is read whenever
+# a broad query is counted or ranked, so it is kept once, stemmed: the english parser keeps
+# `nova-compute`, `10.0.0.5` or `HY000` as tokens too, and queries pass the same parser.
+PARTS = [
+    ("title", "A", ("english", "simple")),
+    ("names", "B", ("english", "simple")),
+    ("tags", "C", ("english", "simple")),
+    ("text", "D", ("english",)),
+]
 VECTOR = None
-for _column, _weight in WEIGHTS.items():
-    for _config in ("english", "simple"):
-        part = SearchVector(_column, config=_config, weight=_weight)
-        VECTOR = part if VECTOR is None else VECTOR + part
+for _column, _weight, _configs in PARTS:
+    for _config in _configs:
+        _part = SearchVector(_column, config=_config, weight=_weight)
+        VECTOR = _part if VECTOR is None else VECTOR + _part
+HEADING = SearchVector("title", config="simple") + SearchVector("names", config="simple")
 SIMILAR = 0.3
+_LETTERS = re.compile(r"[^\W_]+")
+COUNTS_IN_PAGE = True  # window counts beside the ranked rows
 
 
 def _query(text: str) -> SearchQuery | None:
@@ -36,7 +49,7 @@ def _query(text: str) -> SearchQuery | None:
 
 
 def after_write(ids: list[int]) -> None:
-    SearchEntry.objects.filter(pk__in=ids).update(vector=VECTOR)
+    SearchEntry.objects.filter(pk__in=ids).update(vector=VECTOR, heading=HEADING)
 
 
 def matching(documents, text: str):
@@ -65,11 +78,15 @@ def snippets(ids: list[int], text: str) -> dict[int, str]:
 
 
 def prefixed(entries, text: str, limit: int) -> list[SearchEntry]:
-    """As you type: titles and alert names containing the text, the closest first."""
-    text = tidy(text)
-    found = entries.filter(Q(title__icontains=text) | Q(names__icontains=text))
-    closeness = Greatest(TrigramSimilarity("title", text), TrigramWordSimilarity(text, "names"))
-    return list(found.annotate(closeness=closeness).order_by("-closeness", "title")[:limit])
+    """As you type: titles and alert names with every typed word as a prefix, from the small
+    `heading` vector and its GIN index; the words are letters and digits only, so nothing typed
+    is read as tsquery syntax."""
+    words = _LETTERS.findall(tidy(text).lower())[:8]
+    if not words:
+        return []
+    query = SearchQuery(" & ".join(f"{w}:*" for w in words), config="simple", search_type="raw")
+    found = entries.filter(heading=query).annotate(closeness=SearchRank(F("heading"), query))
+    return list(found.order_by("-closeness", "title")[:limit])
 
 
 def similar(entries, text: str, limit: int) -> list[SearchEntry]:

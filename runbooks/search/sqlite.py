@@ -14,6 +14,7 @@ from .terms import MARK_END, MARK_START, Terms, parse
 TABLE = "runbooks_search_fts"
 # bm25 column weights: title, alert names, tags and fields, text.
 BM25 = f"bm25({TABLE}, 10.0, 5.0, 3.0, 1.0)"
+COUNTS_IN_PAGE = False  # FTS5's bm25() is not available beside window functions
 
 
 def require_fts5() -> None:
