@@ -293,9 +293,8 @@ def bench_search(scale: bool) -> None:
                     start = time.perf_counter()
                     client.get(url, {"q": query})
                     times.append(time.perf_counter() - start)
-            print(
-                f"{name} ({count} runbooks, {connection.vendor}), {who:<9} {_percentiles(times)}  n={len(times)}"
-            )
+            label = f"{name} ({count} runbooks, {connection.vendor}), {who:<9}"
+            print(f"{label} {_percentiles(times)}  n={len(times)}")
 
 
 def _signed_in(user):
