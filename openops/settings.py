@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from openops.env import (
@@ -93,6 +94,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "runbooks.views.notifications.unread_count",
             ],
         },
     },
@@ -136,7 +138,10 @@ CACHES = {
 # --- Mail -----------------------------------------------------------------------------------
 vars().update(
     env_url(
-        "EMAIL_URL", "consolemail://", {"consolemail", "smtp", "smtps", "memorymail"}, email_url
+        "EMAIL_URL",
+        "consolemail://",
+        {"consolemail", "smtp", "smtps", "memorymail", "filemail"},
+        email_url,
     )
 )
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "openops@localhost")
@@ -263,6 +268,9 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 VAR_DIR.mkdir(exist_ok=True)
 CELERY_BEAT_SCHEDULE = {
     "sweep-inbox": {"task": "runbooks.tasks.sweep_inbox", "schedule": 30.0},
+    "sweep-events": {"task": "runbooks.tasks.sweep_events", "schedule": 60.0},
+    # Digests and reminders: daily at 06:00 UTC, before most operators' day starts.
+    "daily-mail": {"task": "runbooks.tasks.daily_mail", "schedule": crontab(hour=6, minute=0)},
 }
 
 # --- Product limits -------------------------------------------------------------------------

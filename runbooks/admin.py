@@ -17,8 +17,11 @@ from runbooks.models import (
     AlertRoute,
     Comment,
     Document,
+    Event,
     InboxEntry,
+    MailPreference,
     Membership,
+    Notification,
     Postmortem,
     Provider,
     RateCounter,
@@ -29,6 +32,7 @@ from runbooks.models import (
     RunbookMiss,
     RunbookUse,
     SearchEntry,
+    Subscription,
     Tag,
     Token,
 )
@@ -143,6 +147,28 @@ class CommentAdmin(ReadOnlyAdmin):
     list_display = ["document", "author", "provider", "created_at", "hidden_at", "deleted_at"]
     list_filter = ["provider"]
     search_fields = ["body", "author__username"]
+
+
+@admin.register(Event)
+class EventAdmin(ReadOnlyAdmin):
+    list_display = ["kind", "document", "actor", "created_at", "fanned_out_at"]
+    list_filter = ["kind"]
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(ReadOnlyAdmin):
+    list_display = ["user", "document", "tag", "provider", "created_at"]
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    list_display = ["recipient", "event", "reason", "created_at", "read_at", "mailed_at"]
+    list_filter = ["reason"]
+
+
+@admin.register(MailPreference)
+class MailPreferenceAdmin(ReadOnlyAdmin):
+    list_display = ["user", "mode", "last_digest_at"]
 
 
 @admin.register(SearchEntry)

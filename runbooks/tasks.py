@@ -1,7 +1,10 @@
 """Celery tasks. They take ids, re-fetch, and are safe to run twice (STYLE §7).
 
 Tasks call the services, never the other way round: a receiver stores a body through
-`services.intake.accept`, then asks `process_on_commit` to schedule its processing.
+`services.intake.accept`, then asks `process_on_commit` to schedule its processing; the
+services record events (`services.events`), and the commit of each one schedules its fan-out
+here (`event_recorded`), which schedules the mails. A periodic sweep catches what a broker that
+was away missed.
 """
 
 import logging
@@ -9,9 +12,12 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.db import transaction
+from django.db.models.signals import post_save
+from django.dispatch import receiver
 
 from runbooks import ratelimit
-from runbooks.services import intake
+from runbooks.models import Event
+from runbooks.services import intake, notifications
 
 log = logging.getLogger(__name__)
 SWEEP_BATCH = 1000
@@ -52,3 +58,59 @@ def sweep_inbox() -> int:
     rate-limit counters of windows that have passed."""
     ratelimit.forget_old_windows()
     return sweep()
+
+
+# --- Notifications ------------------------------------------------------------------------------
+
+
+def _publish(task, *args) -> bool:
+    """Send a task; a broker that is away is logged, and the periodic sweep catches up."""
+    try:
+        task.apply_async(args=list(args), retry=False)
+        return True
+    except Exception as exc:
+        log.warning("Could not enqueue %s%s (%s); the sweep will retry.", task.name, args, exc)
+        return False
+
+
+@receiver(post_save, sender=Event, dispatch_uid="openops-event-recorded")
+def event_recorded(sender, instance: Event, created: bool, **kwargs) -> None:
+    if created:
+        transaction.on_commit(lambda: _publish(fan_out_event, instance.pk))
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def fan_out_event(event_id: int) -> int:
+    """Make the event's notifications (once), then mail those wanted at once."""
+    to_mail = notifications.fan_out(event_id)
+    for notification_id in to_mail:
+        _publish(mail_notification, notification_id)
+    return len(to_mail)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def mail_notification(notification_id: int) -> bool:
+    return notifications.mail_one(notification_id)
+
+
+@shared_task
+def sweep_events() -> int:
+    """Periodic: fan out events whose task never ran, and mail what was left unmailed."""
+    done = 0
+    for event_id in notifications.pending_events().values_list("pk", flat=True)[:SWEEP_BATCH]:
+        done += 1
+        fan_out_event(event_id)
+    for notification_id in notifications.unmailed()[:SWEEP_BATCH]:
+        done += mail_notification(notification_id)
+    return done
+
+
+@shared_task
+def daily_mail() -> dict:
+    """Periodic (daily): overdue action items, each digest reader's digest, and each editor's
+    list of runbooks due for review."""
+    return {
+        "overdue": notifications.overdue_action_items(),
+        "digests": notifications.send_digests(),
+        "stale": notifications.stale_digests(),
+    }

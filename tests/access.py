@@ -93,6 +93,11 @@ OTHER_OBJECTS = {
     "api-tag-detail": lambda secret, provider: {"slug": "secret-tag"},
     "search": lambda secret, provider: {"_query": "?q=SECRET"},
     "api-search": lambda secret, provider: {"_query": "?q=SECRET"},
+    "feed-tag": lambda secret, provider: {"slug": "secret-tag"},
+    "feed-provider": lambda secret, provider: {"slug": provider.slug},
+    "notification-unsubscribe": lambda secret, provider: {"token": "not-a-token"},
+    # One user's own subscription: tests/test_notifications.py checks nobody else reaches it.
+    "api-subscription-detail": lambda secret, provider: {"pk": 1},
     "api-search-suggest": lambda secret, provider: {"_query": "?q=SECRET"},
     "api-alert-route-detail": lambda secret, provider: (
         {"pk": _route(secret).pk} if _route(secret) else None
@@ -143,6 +148,7 @@ def make_secrets(provider_a, alice) -> dict:
             title=title,
             body=f"## {title}\n\nSECRET-BODY {title}\n",
             actor=alice,
+            tags=["secret-tag"],  # tag pages, tag counts and tag feeds are checked too
             **kwargs,
         )
 

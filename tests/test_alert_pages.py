@@ -341,8 +341,9 @@ def test_the_alert_list_costs_the_same_with_1_or_30_alerts(alice, carol, provide
         make_alert(provider_a, n=n, runbook=runbook if n % 2 else None)
     thirty = {user: _queries(user, "/alerts/") for user in (alice, carol)}
     assert one == thirty
-    # session, user, memberships, count, page (with provider and runbook joined)
-    assert one[alice] == 5
+    # session, user, memberships, count, page (with provider and runbook joined), the header's
+    # unread notifications
+    assert one[alice] == 6
 
 
 def test_signed_in_users_get_alerts_in_the_nav(alice):

@@ -249,6 +249,7 @@ def world(alice, erin, provider_a, make_runbook, settings):
         "draft": draft.slug,
         "item": item.pk,
         "comment": comment.pk,
+        "runbook_id": runbook.pk,
         "tokens": secrets,
     }
 
@@ -400,6 +401,8 @@ FORMS = {
     "comment-reply": ("/runbooks/{slug}/comments/", {"body": "Same here", "parent": "{comment}"}),
     "comment-hide": ("/runbooks/{slug}/comments/{comment}/hide/", {"reason": "spam"}),
     "comment-edit": ("/runbooks/{slug}/comments/{comment}/edit/", {"body": "Better"}),
+    "mail-settings": ("/notifications/mail/", {"mode": "daily"}),
+    "watch": ("/watch/", {"target": "document", "id": "{runbook_id}", "next": "/", "action": ""}),
     "new-runbook": (
         "/runbooks/new/",
         {
@@ -460,6 +463,7 @@ def test_hostile_form_input_never_500_and_refusals_change_nothing(
         "draft": world["draft"],
         "item": world["item"],
         "comment": world["comment"],
+        "runbook_id": world["runbook_id"],
         "provider": str(provider_a.pk),
     }
     data = {k: v.format(**values) if isinstance(v, str) else v for k, v in data.items()}

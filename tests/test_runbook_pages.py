@@ -273,8 +273,8 @@ def test_the_read_page_costs_the_same_with_more_runbooks_and_revisions(
     many = _read_page_queries(client, f"/runbooks/{target.slug}/")
     # session, user, memberships, document (+ revision), tags, alert routes, route-form scopes,
     # firing history: alerts per day, and last fired + number of providers; experience reports;
-    # comments
-    assert few == many == 11
+    # comments; the watch button; the header's unread notifications
+    assert few == many == 13
     anonymous = _read_page_queries(client_for(None), f"/runbooks/{target.slug}/")
     # document (+ revision, provider, author), tags, alert routes, experience reports,
     # comments; no firing history signed out

@@ -200,3 +200,28 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_doubles_nothing(start_worke
     assert Alert.objects.count() == bodies * per_body
     assert set(Alert.objects.values_list("notifications", flat=True)) == {1}
     assert AlertEvent.objects.count() == bodies * per_body
+
+
+@pytest.fixture
+def mailbox(tmp_path, monkeypatch):
+    """Where the worker's mail goes (files: the worker is another process). Asked for before
+    start_worker, whose environment it must be in."""
+    folder = tmp_path / "mail"
+    monkeypatch.setenv("EMAIL_URL", f"filemail:///{folder}")
+    return folder
+
+
+def test_a_comment_reaches_a_mailbox_through_a_real_worker(
+    mailbox, start_worker, alice, bob, make_runbook
+):
+    """Issue 16: the comment's event is fanned out and mailed by a worker process."""
+    from runbooks.services import comments
+
+    alice.email = "alice@example.org"
+    alice.save(update_fields=["email"])
+    runbook = make_runbook(alice, title="Ceph OSD down")  # alice watches it
+    start_worker()
+    comments.add_comment(runbook, actor=bob, body="Seen through the worker")
+    _wait(lambda: mailbox.exists() and any(mailbox.iterdir()), 60, "no mail arrived")
+    (message,) = [path.read_text() for path in mailbox.iterdir()]
+    assert "To: alice@example.org" in message and "Seen through the worker" in message

@@ -5,7 +5,7 @@ from rest_framework.routers import DefaultRouter
 
 from runbooks.kinds.registry import KINDS
 
-from . import search, views, webhooks
+from . import search, subscriptions, views, webhooks
 from .documents import VIEWSETS
 
 router = DefaultRouter()
@@ -17,6 +17,7 @@ router.register("providers", views.ProviderViewSet, basename="api-provider")
 
 router.register("alert-routes", views.AlertRouteViewSet, basename="api-alert-route")
 router.register("alerts", views.AlertViewSet, basename="api-alert")
+router.register("subscriptions", subscriptions.SubscriptionViewSet, basename="api-subscription")
 
 urlpatterns = [
     path("resolve/", views.ResolveView.as_view(), name="api-resolve"),

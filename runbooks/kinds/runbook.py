@@ -1,12 +1,14 @@
 """Runbooks: a component, a review cycle, alert routes and the alert banner on their page."""
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from rest_framework import serializers
 
 from runbooks.choices import Kind, Status, Visibility
 from runbooks.filters import RunbookFilter
 from runbooks.models import Runbook
+from runbooks.models.runbooks import CRITICAL_REVIEW_DAYS
 
 from .base import DetailField, KindSpec, PageAction
 
@@ -14,6 +16,17 @@ from .base import DetailField, KindSpec, PageAction
 def _started_review(runbook: Runbook) -> None:
     runbook.reviewed_at = timezone.now()
     runbook.review_due_at = runbook.compute_review_due()
+
+
+def _interval(runbook: Runbook) -> None:
+    """A runbook critical alerts open is looked at at least every 90 days."""
+    if runbook.critical_since and runbook.review_interval_days > CRITICAL_REVIEW_DAYS:
+        raise ValidationError(
+            {
+                "review_interval_days": f"At most {CRITICAL_REVIEW_DAYS} days: critical alerts "
+                "open this runbook."
+            }
+        )
 
 
 def _derived(runbook: Runbook, changed: set[str]) -> set[str]:
@@ -82,5 +95,6 @@ RUNBOOK = KindSpec(
     routable=True,
     create_service="runbooks.services.runbooks.create_runbook",
     on_create=_started_review,
+    check=_interval,
     on_change=_derived,
 )

@@ -12,6 +12,8 @@ from .alerts import (
 )
 from .comments import Comment
 from .documents import Document, DocumentQuerySet, Revision, Tag
+from .events import Event
+from .notifications import MailPreference, Notification, Subscription
 from .postmortems import ActionItem, Postmortem, RunbookUse, Severity
 from .providers import ROLE_RANK, Membership, Provider, Role, roles_of
 from .ratelimits import RateCounter
@@ -34,6 +36,10 @@ __all__ = [
     "ROLE_RANK",
     "Document",
     "DocumentQuerySet",
+    "Event",
+    "MailPreference",
+    "Notification",
+    "Subscription",
     "Membership",
     "Outcome",
     "Postmortem",

@@ -20,6 +20,9 @@ class RunbookQuerySet(DocumentQuerySet):
         return self.filter(review_due_at__lt=now) if value else self.filter(review_due_at__gte=now)
 
 
+CRITICAL_REVIEW_DAYS = 90  # the longest review interval of a runbook critical alerts open
+
+
 class Runbook(Document):
     """A runbook. review_due_at is derived (reviewed_at + interval) and kept by the services,
     so that "stale" is an indexable comparison."""
@@ -35,6 +38,8 @@ class Runbook(Document):
     # How many post-mortems name this runbook (any status): lets the read page skip asking for
     # feedback when there is none; what a reader may see is still asked when there is.
     incident_uses = models.PositiveIntegerField(default=0)
+    # When an alert with severity=critical first opened it: its review interval is capped then.
+    critical_since = models.DateTimeField(null=True, blank=True)
 
     objects = RunbookQuerySet.as_manager()
 

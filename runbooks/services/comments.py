@@ -10,10 +10,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from runbooks import inputs, markdown
-from runbooks.models import ROLE_RANK, Comment, Document, Provider, roles_of
+from runbooks.models import ROLE_RANK, Comment, Document, Event, Provider, roles_of
 from runbooks.search import entries
 from runbooks.visibility import can_comment, can_moderate
 
+from . import events
 from .base import SYSTEM, NotAllowed, require, user_or_none
 
 MAX_BODY = 20_000  # characters
@@ -98,6 +99,8 @@ def add_comment(document: Document, *, actor, body, parent=None, section: str = 
     )
     comment.mentions.set(_mentions(text, document))
     entries.reindex(document)
+    events.record(Event.Kind.COMMENT, document, actor=actor, comment=comment)
+    events.watch_as_author(actor, document)
     return comment
 
 

@@ -14,7 +14,7 @@ from django.utils.text import slugify
 from runbooks import inputs, markdown
 from runbooks.choices import Status, Visibility
 from runbooks.kinds.registry import KINDS
-from runbooks.models import Document, Provider, Revision
+from runbooks.models import Document, Event, Provider, Revision
 from runbooks.search import entries
 from runbooks.visibility import (
     can_delete,
@@ -24,6 +24,7 @@ from runbooks.visibility import (
     can_write_in,
 )
 
+from . import events
 from .base import EditConflict, require, user_or_none
 from .tags import checked_tags, set_tags
 
@@ -171,6 +172,8 @@ def create_document(
     set_tags(document, parsed_tags)
     _save_relations(spec, document, links, actor)
     entries.reindex(document)
+    events.record(Event.Kind.REVISION, document, actor=actor, revision=document.current_revision)
+    events.watch_as_author(actor, document)
     return document
 
 
@@ -250,6 +253,9 @@ def edit_document(
         set_tags(document, parsed_tags)
     _save_relations(spec, target, links, actor)
     entries.reindex(document)
+    if revision is not None:
+        events.record(Event.Kind.REVISION, document, actor=actor, revision=revision)
+        events.watch_as_author(actor, document)
     return revision
 
 
@@ -365,6 +371,7 @@ def publish(
     document.status = Status.PUBLISHED
     document.embargo_until = embargo_until
     document.save(update_fields=["status", "visibility", "embargo_until", "updated_at"])
+    events.record(Event.Kind.PUBLISHED, document, actor=actor)
     return document
 
 

@@ -16,9 +16,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from runbooks import payloads, resolution
-from runbooks.models import Alert, AlertEvent, AlertStatus, InboxEntry, Token
+from runbooks.models import Alert, AlertEvent, AlertStatus, Event, InboxEntry, Runbook, Token
+from runbooks.models.runbooks import CRITICAL_REVIEW_DAYS
 from runbooks.visibility import token_may_send_alerts
 
+from . import events
 from .base import NotAllowed
 from .routes import record_miss
 
@@ -124,6 +126,28 @@ def _record(entry: InboxEntry, parsed: payloads.ParsedBody) -> None:
     misses = Counter(alert.alertname for alert in new if alert.runbook is None)
     for alertname, times in sorted(misses.items()):  # one write per name, not per alert
         record_miss(alertname, provider, times)
+    _freshness(provider, new, now)
+
+
+def _freshness(provider, new: list[Alert], now) -> None:
+    """A critical alert caps its runbook's review interval; an alert that opens a runbook due
+    for review tells the receiving provider's editors (once a day per runbook)."""
+    critical = {
+        a.runbook_id for a in new if a.runbook_id and a.labels.get("severity") == "critical"
+    }
+    if critical:
+        Runbook.objects.filter(pk__in=critical, critical_since=None).update(critical_since=now)
+        capped = Runbook.objects.filter(
+            pk__in=critical, review_interval_days__gt=CRITICAL_REVIEW_DAYS
+        )
+        for runbook in capped:
+            runbook.review_interval_days = CRITICAL_REVIEW_DAYS
+            runbook.review_due_at = runbook.compute_review_due()
+            runbook.save(update_fields=["review_interval_days", "review_due_at"])
+    fired = {a.runbook_id for a in new if a.runbook_id}
+    for runbook in Runbook.objects.filter(pk__in=fired).stale():
+        key = f"stale-fired:{runbook.pk}:{provider.pk}:{now:%Y-%m-%d}"
+        events.record(Event.Kind.STALE_FIRED, runbook, provider=provider, key=key)
 
 
 def _deduplicate(alerts: list[payloads.ParsedAlert]) -> dict:

@@ -12,6 +12,7 @@ from runbooks import inputs
 from runbooks.models import (
     ActionItem,
     Alert,
+    Event,
     Postmortem,
     Revision,
     Runbook,
@@ -20,6 +21,7 @@ from runbooks.models import (
 )
 from runbooks.visibility import can_edit
 
+from . import events
 from .base import SYSTEM, require
 
 EDIT_DENIED = "You may read this post-mortem but not change its action items."
@@ -75,15 +77,21 @@ def _checked(postmortem: Postmortem, values: dict) -> dict:
 def add_action_item(postmortem: Postmortem, *, actor, **values) -> ActionItem:
     require(actor, can_edit, postmortem, message=EDIT_DENIED)
     checked = _checked(postmortem, {"title": "", **values})
-    return ActionItem.objects.create(postmortem=postmortem, **checked)
+    item = ActionItem.objects.create(postmortem=postmortem, **checked)
+    if item.owner_id:
+        events.record(Event.Kind.ACTION_ASSIGNED, postmortem, actor=actor, action_item=item)
+    return item
 
 
 @transaction.atomic
 def change_action_item(item: ActionItem, *, actor, **values) -> ActionItem:
     require(actor, can_edit, item.postmortem, message=EDIT_DENIED)
+    owner_before = item.owner_id
     for name, value in _checked(item.postmortem, values).items():
         setattr(item, name, value)
     item.save()
+    if item.owner_id and item.owner_id != owner_before:
+        events.record(Event.Kind.ACTION_ASSIGNED, item.postmortem, actor=actor, action_item=item)
     return item
 
 

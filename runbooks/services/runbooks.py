@@ -6,9 +6,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from runbooks.choices import Kind
-from runbooks.models import Runbook
+from runbooks.models import Event, Runbook
 from runbooks.visibility import can_edit
 
+from . import events
 from .base import require
 from .documents import create_document
 from .routes import save_route
@@ -32,4 +33,5 @@ def mark_reviewed(runbook: Runbook, *, actor, when: datetime | None = None) -> R
     runbook.reviewed_at = when or timezone.now()
     runbook.review_due_at = runbook.compute_review_due()
     runbook.save(update_fields=["reviewed_at", "review_due_at", "updated_at"])
+    events.record(Event.Kind.REVIEWED, runbook, actor=actor)
     return runbook

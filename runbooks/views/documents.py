@@ -23,6 +23,7 @@ from runbooks.models import Document, Provider, Revision, Tag
 from runbooks.services import documents as document_services
 from runbooks.services.base import EditConflict
 from runbooks.views.comments import comments_context
+from runbooks.views.notifications import watch_state
 from runbooks.visibility import can_create_any, can_edit, can_publish, status_moves
 
 PAGE_SIZE = 25
@@ -70,6 +71,7 @@ def document_detail(request, kind, slug):
         "can_edit": can_edit(request.user, document),
         "can_publish": can_publish(request.user, document),
         "status_moves": status_moves(request.user, document),
+        "watching": watch_state(request.user, document=document),
     }
     page_context = KINDS[kind].page_context
     if page_context:
@@ -346,7 +348,12 @@ def tag_detail(request, slug):
         for spec in KINDS
         if spec.kind in counts
     ]
-    context = {"tag": tag, "groups": groups, "total": sum(counts.values())}
+    context = {
+        "tag": tag,
+        "groups": groups,
+        "total": sum(counts.values()),
+        "watching": watch_state(request.user, tag=tag),
+    }
     return render(request, "tags/detail.html", context)
 
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from runbooks.kinds.registry import KINDS
 from runbooks.models import ROLE_RANK, ActionItem, Document, Postmortem, Provider, Runbook, roles_of
+from runbooks.views.notifications import watch_state
 
 PER_KIND = 50
 MOST_USED = 10
@@ -30,6 +31,7 @@ def provider_detail(request, slug):
         "groups": shared_by_kind(user, provider),
         "most_used": most_used_runbooks(user, provider) if user.is_authenticated else (),
         "alert_days": ALERT_WINDOW.days,
+        "watching": watch_state(user, provider=provider),
     }
     if my_role is not None:  # who belongs and what is left to do: for members only
         items = open_action_items(user, provider)

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from runbooks import access, addresses, charts, compatibility
 from runbooks.forms import RouteForm
-from runbooks.models import Alert, AlertRoute, Postmortem, Provider, RunbookUse, roles_of
+from runbooks.models import Alert, AlertRoute, Event, Postmortem, Provider, RunbookUse, roles_of
 from runbooks.services import routes as route_services
 from runbooks.services import runbooks as runbook_services
 from runbooks.views.links import alert_context
@@ -125,11 +125,13 @@ def history_context(request, runbook) -> dict:
     """The runbook's route changes for its history page: who added, changed or removed which
     alert route when, and whether the reader may put a removed one back."""
     changes = runbook.route_changes.select_related("actor", "provider")[:100]
+    reviews = Event.objects.filter(document=runbook, kind=Event.Kind.REVIEWED)
     return {
         "route_changes": [
             (change, change.action == "removed" and may_restore(request.user, change))
             for change in changes
-        ]
+        ],
+        "reviews": reviews.select_related("actor")[:50],
     }
 
 

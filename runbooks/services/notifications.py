@@ -1,0 +1,394 @@
+"""Telling people: each recorded event fanned out once to those it concerns and who may still
+see it (watchers of the document, its tags and its provider; the replied-to, the mentioned,
+the assignee; the editors of a provider whose alert fired on a stale runbook), then mailed —
+at once or in a daily digest, as each recipient prefers. Every step takes ids and may run
+twice: the database keeps one notification per person and event, and one mail each."""
+
+import difflib
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core import signing
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from runbooks import addresses, markdown
+from runbooks.models import (
+    ROLE_RANK,
+    ActionItem,
+    Document,
+    Event,
+    MailPreference,
+    Membership,
+    Notification,
+    Role,
+    Runbook,
+    Subscription,
+)
+
+from . import events
+
+log = logging.getLogger(__name__)
+Reason = Notification.Reason
+EXCERPT = 300
+DIFF_LINES = 12
+UNSUBSCRIBE_SALT = "openops.unsubscribe"
+
+
+# --- Fan-out ----------------------------------------------------------------------------------
+
+
+def _watchers(document: Document) -> set[int]:
+    tags = list(document.tags.values_list("pk", flat=True))
+    watching = Q(document=document) | Q(tag__in=tags)
+    if document.provider_id:
+        watching |= Q(provider_id=document.provider_id)
+    return set(Subscription.objects.filter(watching).values_list("user_id", flat=True))
+
+
+def _recipients(event: Event) -> dict[int, str]:
+    """user id → why they are told (the strongest reason wins)."""
+    told: dict[int, str] = {}
+    if event.kind in (Event.Kind.REVISION, Event.Kind.PUBLISHED, Event.Kind.COMMENT):
+        told |= dict.fromkeys(_watchers(event.document), Reason.WATCHING)
+    if event.kind == Event.Kind.COMMENT:
+        comment = event.comment
+        if comment.parent_id and comment.parent.author_id:
+            told[comment.parent.author_id] = Reason.REPLIED
+        told |= dict.fromkeys(comment.mentions.values_list("pk", flat=True), Reason.MENTIONED)
+    assignment = event.kind in (Event.Kind.ACTION_ASSIGNED, Event.Kind.ACTION_OVERDUE)
+    if assignment and event.action_item.owner_id:
+        told[event.action_item.owner_id] = Reason.ASSIGNED
+    if event.kind == Event.Kind.STALE_FIRED and event.provider_id:
+        editors = Membership.objects.filter(
+            provider_id=event.provider_id,
+            role__in=[r for r in ROLE_RANK if ROLE_RANK[r] >= ROLE_RANK[Role.EDITOR]],
+        )
+        told |= dict.fromkeys(editors.values_list("user_id", flat=True), Reason.EDITOR)
+    told.pop(event.actor_id, None)  # nobody is told what they did themselves
+    return told
+
+
+def _silenced(event: Event) -> bool:
+    """Events that say nothing any more: a comment hidden or deleted before it was told."""
+    if event.kind == Event.Kind.COMMENT:
+        return event.comment.hidden_at is not None or event.comment.deleted_at is not None
+    if event.kind in (Event.Kind.ACTION_ASSIGNED, Event.Kind.ACTION_OVERDUE):
+        return event.action_item.status != ActionItem.Status.OPEN
+    return False
+
+
+def may_see(user, event: Event) -> bool:
+    if not user.is_active:
+        return False
+    if not Document.objects.visible_to(user).filter(pk=event.document_id).exists():
+        return False
+    return not _silenced(event)
+
+
+def fan_out(event_id: int) -> list[int]:
+    """Notifications for one event (once); returns those to mail at once."""
+    with transaction.atomic():
+        event = (
+            Event.objects.select_for_update(of=("self",))
+            .select_related("document", "comment__parent", "action_item", "revision", "actor")
+            .filter(pk=event_id, fanned_out_at=None)
+            .first()
+        )
+        if event is None:
+            return []
+        event.fanned_out_at = timezone.now()
+        event.save(update_fields=["fanned_out_at"])
+        if _silenced(event):
+            return []
+        recipients = _recipients(event)
+        users = get_user_model().objects.filter(pk__in=recipients, is_active=True)
+        excerpt = excerpt_of(event)
+        Notification.objects.bulk_create(
+            [
+                Notification(recipient=u, event=event, reason=recipients[u.pk], excerpt=excerpt)
+                for u in users
+                if may_see(u, event)
+            ],
+            ignore_conflicts=True,
+        )
+        at_once = Notification.objects.filter(event=event, mailed_at=None).exclude(
+            recipient__mail_preference__mode__in=[
+                MailPreference.Mode.DAILY,
+                MailPreference.Mode.OFF,
+            ]
+        )
+        return list(at_once.values_list("pk", flat=True))
+
+
+def pending_events(older_than: timedelta = timedelta(minutes=1)):
+    """Events whose fan-out did not happen (a broker away): the periodic sweep does them."""
+    cutoff = timezone.now() - older_than
+    return Event.objects.filter(fanned_out_at=None, created_at__lte=cutoff).order_by("pk")
+
+
+def unmailed(older_than: timedelta = timedelta(minutes=1)):
+    """Ids of notifications wanted at once whose mail task never ran."""
+    cutoff = timezone.now() - older_than
+    waiting = Notification.objects.filter(mailed_at=None, created_at__lte=cutoff).exclude(
+        recipient__mail_preference__mode__in=[MailPreference.Mode.DAILY, MailPreference.Mode.OFF]
+    )
+    return waiting.order_by("pk").values_list("pk", flat=True)
+
+
+def excerpt_of(event: Event) -> str:
+    if event.kind == Event.Kind.COMMENT:
+        return markdown.text_of(event.comment.html)[:EXCERPT]
+    if event.kind == Event.Kind.REVISION and event.revision_id:
+        return _short_diff(event)
+    if event.kind in (Event.Kind.ACTION_ASSIGNED, Event.Kind.ACTION_OVERDUE):
+        item = event.action_item
+        due = f" (due {item.due_date:%Y-%m-%d})" if item.due_date else ""
+        return f"{item.title}{due}"
+    if event.kind == Event.Kind.STALE_FIRED:
+        runbook = Runbook.objects.filter(pk=event.document_id).first()
+        age = runbook.review_age_days if runbook else None
+        return f"Last reviewed {age} days ago." if age is not None else "Never reviewed."
+    revision = event.document.current_revision
+    return markdown.text_of(revision.html)[:EXCERPT] if revision else ""
+
+
+def _short_diff(event: Event) -> str:
+    revision = event.revision
+    parent = (
+        event.document.revisions.filter(number=revision.parent).first() if revision.parent else None
+    )
+    before = (parent.body if parent else "").splitlines()
+    lines = [
+        line
+        for line in difflib.unified_diff(before, revision.body.splitlines(), lineterm="", n=0)
+        if line[:1] in "+-" and not line.startswith(("+++", "---"))
+    ]
+    more = f"\n… {len(lines) - DIFF_LINES} more changed lines" if len(lines) > DIFF_LINES else ""
+    return "\n".join(line[:200] for line in lines[:DIFF_LINES]) + more
+
+
+# --- Mail -------------------------------------------------------------------------------------
+
+
+def mode_of(user) -> str:
+    preference = MailPreference.objects.filter(user=user).first()
+    return preference.mode if preference else MailPreference.Mode.IMMEDIATE
+
+
+def set_mode(user, mode: str) -> MailPreference:
+    if mode not in MailPreference.Mode.values:
+        raise ValueError(mode)
+    preference, _ = MailPreference.objects.update_or_create(user=user, defaults={"mode": mode})
+    return preference
+
+
+def unsubscribe_token(notification: Notification) -> str:
+    """What one click in this mail stops: watching the thing, or (mentions, assignments) all
+    mail."""
+    target = {"u": notification.recipient_id}
+    if notification.reason == Reason.WATCHING:
+        target["d"] = notification.event.document_id
+    return signing.dumps(target, salt=UNSUBSCRIBE_SALT)
+
+
+def unsubscribe(token: str) -> str:
+    """Carry out an unsubscribe link; what it did, in words. BadSignature for a forged one."""
+    target = signing.loads(token, salt=UNSUBSCRIBE_SALT, max_age=timedelta(days=365))
+    user = get_user_model().objects.get(pk=target["u"])
+    if "d" in target:
+        document = Document.objects.filter(pk=target["d"]).first()
+        Subscription.objects.filter(user=user, document_id=target["d"]).delete()
+        return f"You no longer watch “{document.title}”." if document else "Done."
+    set_mode(user, MailPreference.Mode.OFF)
+    return "You get no more mail from OpenOps; /notifications/ still lists what happens."
+
+
+def _context(notifications: list[Notification]) -> dict:
+    base = addresses.base_url()
+    items = []
+    for n in notifications:
+        event = n.event
+        items.append(
+            {
+                "notification": n,
+                "event": event,
+                "url": base + _path(event),
+                "unsubscribe": f"{base}/notifications/unsubscribe/{unsubscribe_token(n)}/",
+            }
+        )
+    return {"items": items, "base_url": base, "settings_url": f"{base}/notifications/"}
+
+
+def _path(event: Event) -> str:
+    path = event.document.get_absolute_url()
+    if event.kind == Event.Kind.COMMENT:
+        return f"{path}#comment-{event.comment_id}"
+    if event.kind == Event.Kind.REVISION and event.revision_id and event.revision.number > 1:
+        number = event.revision.number
+        return f"{path}diff/?from={number - 1}&to={number}"
+    return path
+
+
+def _send(user, subject: str, template: str, context: dict, unsubscribe_url: str) -> None:
+    text = render_to_string(f"mail/{template}.txt", context)
+    html = render_to_string(f"mail/{template}.html", context)
+    mail = EmailMultiAlternatives(
+        subject,
+        text,
+        settings.DEFAULT_FROM_EMAIL,
+        [user.email],
+        headers={
+            "List-Unsubscribe": f"<{unsubscribe_url}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            "Auto-Submitted": "auto-generated",
+        },
+    )
+    mail.attach_alternative(html, "text/html")
+    mail.send()
+
+
+def subject_of(notification: Notification) -> str:
+    event = notification.event
+    who = event.actor.get_username() if event.actor else "OpenOps"
+    title = event.document.title
+    if event.kind == Event.Kind.ACTION_OVERDUE:
+        return f"Overdue action item in “{title}”"
+    if event.kind == Event.Kind.STALE_FIRED:
+        return f"Alert fired on “{title}”, which is due for review"
+    if notification.reason == Reason.MENTIONED:
+        return f"{who} mentioned you on “{title}”"
+    if notification.reason == Reason.REPLIED:
+        return f"{who} replied to you on “{title}”"
+    return f"{who} {event.get_kind_display()} “{title}”"
+
+
+def mail_one(notification_id: int) -> bool:
+    """Mail one notification, once, if its recipient wants mail now and may still see it."""
+    with transaction.atomic():
+        notification = (
+            Notification.objects.select_for_update(of=("self",))
+            .select_related("recipient", "event__document", "event__actor", "event__comment")
+            .filter(pk=notification_id, mailed_at=None)
+            .first()
+        )
+        if notification is None:
+            return False
+        notification.mailed_at = timezone.now()  # handled, sent or not: never twice
+        notification.save(update_fields=["mailed_at"])
+        user = notification.recipient
+        if not user.email or mode_of(user) != MailPreference.Mode.IMMEDIATE:
+            return False
+        if not may_see(user, notification.event):
+            return False
+        context = _context([notification])
+        _send(
+            user,
+            subject_of(notification),
+            "notification",
+            context,
+            context["items"][0]["unsubscribe"],
+        )
+        return True
+
+
+def send_digests(now=None) -> int:
+    """One mail per daily-digest reader with news since their last digest."""
+    now = now or timezone.now()
+    due = MailPreference.objects.filter(mode=MailPreference.Mode.DAILY).filter(
+        Q(last_digest_at=None) | Q(last_digest_at__lte=now - timedelta(hours=23))
+    )
+    sent = 0
+    for preference in due.select_related("user"):
+        with transaction.atomic():
+            locked = MailPreference.objects.select_for_update().get(pk=preference.pk)
+            if locked.last_digest_at and locked.last_digest_at > now - timedelta(hours=23):
+                continue  # another run did it
+            pending = list(
+                Notification.objects.select_for_update(of=("self",))
+                .filter(recipient_id=locked.user_id, mailed_at=None)
+                .select_related("event__document", "event__actor", "event__comment")
+                .order_by("created_at")
+            )
+            Notification.objects.filter(pk__in=[n.pk for n in pending]).update(mailed_at=now)
+            locked.last_digest_at = now
+            locked.save(update_fields=["last_digest_at"])
+            user = preference.user
+            shown = [n for n in pending if may_see(user, n.event)]
+            if shown and user.email and user.is_active:
+                context = _context(shown)
+                everything = f"{context['base_url']}/notifications/unsubscribe/" + signing.dumps(
+                    {"u": user.pk}, salt=UNSUBSCRIBE_SALT
+                )
+                context["unsubscribe_all"] = everything + "/"
+                subject = f"OpenOps: {len(shown)} thing{'s' * (len(shown) != 1)} since yesterday"
+                _send(user, subject, "digest", context, context["unsubscribe_all"])
+                sent += 1
+    return sent
+
+
+# --- Freshness --------------------------------------------------------------------------------
+
+
+def overdue_action_items(today=None) -> int:
+    """An event for each open action item past its due date (once per due date)."""
+    today = today or timezone.localdate()
+    overdue = ActionItem.objects.filter(
+        status=ActionItem.Status.OPEN, due_date__lt=today, owner__isnull=False
+    ).select_related("postmortem")
+    made = 0
+    for item in overdue:
+        key = f"overdue:{item.pk}:{item.due_date:%Y-%m-%d}"
+        made += bool(
+            events.record(Event.Kind.ACTION_OVERDUE, item.postmortem, action_item=item, key=key)
+        )
+    return made
+
+
+def stale_digests(now=None) -> int:
+    """Each editor, once a day: the runbooks of their providers that are due for review."""
+    now = now or timezone.now()
+    editors = Membership.objects.filter(
+        role__in=[r for r in ROLE_RANK if ROLE_RANK[r] >= ROLE_RANK[Role.EDITOR]],
+        user__is_active=True,
+    ).exclude(user__email="")
+    sent = 0
+    for user_id in sorted(set(editors.values_list("user_id", flat=True))):
+        with transaction.atomic():
+            preference, _ = MailPreference.objects.select_for_update().get_or_create(
+                user_id=user_id
+            )
+            last = preference.last_stale_digest_at
+            if preference.mode == MailPreference.Mode.OFF or (
+                last and last > now - timedelta(hours=23)
+            ):
+                continue
+            providers = editors.filter(user_id=user_id).values_list("provider_id", flat=True)
+            stale = list(
+                Runbook.objects.filter(provider_id__in=list(providers))
+                .stale()
+                .select_related("provider")
+                .order_by("review_due_at")[:50]
+            )
+            preference.last_stale_digest_at = now
+            preference.save(update_fields=["last_stale_digest_at"])
+            if not stale:
+                continue
+            user = preference.user
+            base = addresses.base_url()
+            token = signing.dumps({"u": user.pk}, salt=UNSUBSCRIBE_SALT)
+            context = {
+                "runbooks": [(r, base + r.get_absolute_url()) for r in stale],
+                "review_url": f"{base}/review/",
+                "settings_url": f"{base}/notifications/",
+                "unsubscribe_all": f"{base}/notifications/unsubscribe/{token}/",
+            }
+            subject = f"OpenOps: {len(stale)} runbook{'s' * (len(stale) != 1)} due for review"
+            _send(user, subject, "stale", context, context["unsubscribe_all"])
+            sent += 1
+    return sent
