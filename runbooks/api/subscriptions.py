@@ -14,8 +14,8 @@ from .permissions import TokenScopes
 
 class SubscriptionSerializer(serializers.ModelSerializer):
     document = serializers.SerializerMethodField(help_text='"<kind>/<slug>", or null.')
-    tag = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    provider = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    tag = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    provider = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
 
     class Meta:
         model = Subscription
