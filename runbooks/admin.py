@@ -15,6 +15,8 @@ from runbooks.models import (
     Alert,
     AlertEvent,
     AlertRoute,
+    ChatDelivery,
+    ChatTarget,
     Comment,
     Document,
     Event,
@@ -147,6 +149,19 @@ class CommentAdmin(ReadOnlyAdmin):
     list_display = ["document", "author", "provider", "created_at", "hidden_at", "deleted_at"]
     list_filter = ["provider"]
     search_fields = ["body", "author__username"]
+
+
+@admin.register(ChatTarget)
+class ChatTargetAdmin(ReadOnlyAdmin):
+    """Set up by the provider's admins on their provider's page; the token is never shown."""
+
+    list_display = ["name", "kind", "provider", "last_sent_at", "last_error"]
+    exclude = ["access_token"]
+
+
+@admin.register(ChatDelivery)
+class ChatDeliveryAdmin(ReadOnlyAdmin):
+    list_display = ["event", "target", "attempts", "sent_at", "failed_at"]
 
 
 @admin.register(Event)

@@ -10,6 +10,7 @@ was away missed.
 import logging
 from datetime import timedelta
 
+import requests
 from celery import shared_task
 from django.db import transaction
 from django.db.models.signals import post_save
@@ -17,7 +18,7 @@ from django.dispatch import receiver
 
 from runbooks import ratelimit
 from runbooks.models import Event
-from runbooks.services import intake, notifications
+from runbooks.services import chat, intake, notifications
 
 log = logging.getLogger(__name__)
 SWEEP_BATCH = 1000
@@ -85,7 +86,22 @@ def fan_out_event(event_id: int) -> int:
     to_mail = notifications.fan_out(event_id)
     for notification_id in to_mail:
         _publish(mail_notification, notification_id)
+    for delivery_id in chat.deliveries_for_event(event_id):
+        _publish(deliver_chat, delivery_id)
     return len(to_mail)
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(requests.RequestException,),
+    retry_backoff=5,
+    retry_backoff_max=600,
+    retry_jitter=True,
+    max_retries=chat.MAX_ATTEMPTS,
+)
+def deliver_chat(delivery_id: int) -> bool:
+    """One event to one chat room; a room that is away is tried again later, with backoff."""
+    return chat.deliver(delivery_id)
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)

@@ -7,6 +7,7 @@ from runbooks.kinds.registry import KINDS
 from runbooks.views import (
     alerts,
     changes,
+    chat,
     comments,
     documents,
     health,
@@ -79,6 +80,7 @@ urlpatterns = [
     path("healthz/", health.healthz, name="healthz"),
     path("readyz/", health.readyz, name="readyz"),
     path("providers/<slug:slug>/", providers.provider_detail, name="provider-detail"),
+    path("providers/<slug:slug>/chat/", chat.chat_targets, name="provider-chat"),
     path("account/tokens/", tokens.token_list, name="token-list"),
     path("account/tokens/<id:pk>/revoke/", tokens.token_revoke, name="token-revoke"),
     # /r/ links: case-insensitive names, with or without the trailing slash, no 301 hop.

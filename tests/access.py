@@ -88,6 +88,7 @@ def _link(secret, provider, form: str):
 # that secret.
 OTHER_OBJECTS = {
     "provider-detail": lambda secret, provider: {"slug": provider.slug},
+    "provider-chat": lambda secret, provider: {"slug": provider.slug},
     "tag-detail": lambda secret, provider: {"slug": "secret-tag"},
     "api-provider-detail": lambda secret, provider: {"slug": provider.slug},
     "api-tag-detail": lambda secret, provider: {"slug": "secret-tag"},

@@ -402,6 +402,18 @@ FORMS = {
     "comment-hide": ("/runbooks/{slug}/comments/{comment}/hide/", {"reason": "spam"}),
     "comment-edit": ("/runbooks/{slug}/comments/{comment}/edit/", {"body": "Better"}),
     "mail-settings": ("/notifications/mail/", {"mode": "daily"}),
+    "chat-target": (
+        "/providers/provider-a/chat/",
+        {
+            "kind": "webhook",
+            "name": "ops",
+            "url": "https://hooks.example.org/x",
+            "room_id": "",
+            "access_token": "",
+            "events": "comment",
+        },
+        "erin",  # an admin of the provider
+    ),
     "watch": ("/watch/", {"target": "document", "id": "{runbook_id}", "next": "/", "action": ""}),
     "new-runbook": (
         "/runbooks/new/",
@@ -438,7 +450,7 @@ FORMS = {
 
 
 def _form_cases():
-    for name, (_, data) in FORMS.items():
+    for name, (_, data, *_who) in FORMS.items():
         for key in data:
             yield pytest.param(name, key, id=f"{name}-{key}")
 
@@ -455,9 +467,9 @@ def _encode(data: dict) -> bytes:
 
 @pytest.mark.parametrize("name,key", list(_form_cases()))
 def test_hostile_form_input_never_500_and_refusals_change_nothing(
-    world, alice, provider_a, name, key
+    world, alice, erin, provider_a, name, key
 ):
-    url, data = FORMS[name]
+    url, data, *who = FORMS[name]
     values = {
         "slug": world["slug"],
         "draft": world["draft"],
@@ -467,7 +479,7 @@ def test_hostile_form_input_never_500_and_refusals_change_nothing(
         "provider": str(provider_a.pk),
     }
     data = {k: v.format(**values) if isinstance(v, str) else v for k, v in data.items()}
-    client = client_for(alice)
+    client = client_for(erin if who == ["erin"] else alice)
     for label, value in FORM_HOSTILE.items():
         with transaction.atomic():
             before = _snapshot()

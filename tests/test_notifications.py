@@ -289,3 +289,15 @@ def test_subscriptions_in_the_api(alice, bob, provider_a, make_runbook):
     assert Subscription.objects.filter(pk=mine.pk).exists()
     assert client_for(alice).delete(f"/api/v1/subscriptions/{mine.pk}/").status_code == 204
     assert client_for(None).get("/api/v1/subscriptions/").status_code in (401, 403)
+
+
+def test_asking_for_review_tells_the_colleagues_of_the_provider(
+    alice, bob, dave, erin, provider_a, run_tasks
+):
+    draft = documents.create_document(
+        actor=alice, kind=Kind.POSTMORTEM, title="Outage", body="x", provider=provider_a
+    )
+    run_tasks(lambda: documents.set_status(draft, "in_review", actor=alice))
+    assert told(dave) == ["review_requested"] and told(erin) == ["review_requested"]
+    assert told(bob) == [] and told(alice) == []
+    assert any(m.subject == "alice asks you to review “Outage”" for m in mail.outbox)

@@ -10,6 +10,7 @@ from .alerts import (
     RouteChange,
     RunbookMiss,
 )
+from .chat import ChatDelivery, ChatTarget
 from .comments import Comment
 from .documents import Document, DocumentQuerySet, Revision, Tag
 from .events import Event
@@ -29,6 +30,8 @@ __all__ = [
     "AlertRoute",
     "AlertSource",
     "AlertStatus",
+    "ChatDelivery",
+    "ChatTarget",
     "Comment",
     "InboxEntry",
     "RouteChange",

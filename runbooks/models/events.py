@@ -12,6 +12,7 @@ class Event(models.Model):
     class Kind(models.TextChoices):
         REVISION = "revision", "changed"
         PUBLISHED = "published", "published"
+        REVIEW_REQUESTED = "review_requested", "asks you to review"
         COMMENT = "comment", "commented on"
         ACTION_ASSIGNED = "action_assigned", "assigned an action item of"
         ACTION_OVERDUE = "action_overdue", "has an overdue action item"

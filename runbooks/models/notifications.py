@@ -53,6 +53,7 @@ class Notification(models.Model):
         REPLIED = "replied", "a reply to your comment"
         ASSIGNED = "assigned", "assigned to you"
         EDITOR = "editor", "you edit its provider's runbooks"
+        COLLEAGUE = "colleague", "a colleague asks for your review"
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

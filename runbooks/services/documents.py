@@ -346,8 +346,11 @@ def set_status(document: Document, status: str, *, actor) -> Document:
         message="Only the creator or an admin of its provider releases a document or takes it "
         "back.",
     )
+    asked = status == Status.IN_REVIEW and document.status != Status.IN_REVIEW
     document.status = status
     document.save(update_fields=["status", "updated_at"])
+    if asked:
+        events.record(Event.Kind.REVIEW_REQUESTED, document, actor=actor)
     return document
 
 

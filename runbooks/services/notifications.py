@@ -64,6 +64,8 @@ def _recipients(event: Event) -> dict[int, str]:
     assignment = event.kind in (Event.Kind.ACTION_ASSIGNED, Event.Kind.ACTION_OVERDUE)
     if assignment and event.action_item.owner_id:
         told[event.action_item.owner_id] = Reason.ASSIGNED
+    if event.kind == Event.Kind.REVIEW_REQUESTED:
+        told |= dict.fromkeys(_colleagues(event.document), Reason.COLLEAGUE)
     if event.kind == Event.Kind.STALE_FIRED and event.provider_id:
         editors = Membership.objects.filter(
             provider_id=event.provider_id,
@@ -72,6 +74,16 @@ def _recipients(event: Event) -> dict[int, str]:
         told |= dict.fromkeys(editors.values_list("user_id", flat=True), Reason.EDITOR)
     told.pop(event.actor_id, None)  # nobody is told what they did themselves
     return told
+
+
+def _colleagues(document: Document) -> set[int]:
+    """Who a request for review goes to: the provider's members (moderators for a community
+    draft)."""
+    if document.provider_id is None:
+        staff = get_user_model().objects.filter(is_staff=True, is_active=True)
+        return set(staff.values_list("pk", flat=True))
+    members = Membership.objects.filter(provider_id=document.provider_id)
+    return set(members.values_list("user_id", flat=True))
 
 
 def _silenced(event: Event) -> bool:
