@@ -277,6 +277,8 @@ CELERY_BEAT_SCHEDULE = {
 OPENOPS_DEMO_PASSWORD = env_str("OPENOPS_DEMO_PASSWORD", "openops-demo")
 OPENOPS_WEBHOOK_RATE = env_int("OPENOPS_WEBHOOK_RATE", 1200, minimum=1)
 OPENOPS_MAX_MARKDOWN_BYTES = 256 * 1024
+# Chat rooms and webhooks on private addresses (an internal homeserver; tests on loopback).
+OPENOPS_CHAT_ALLOW_PRIVATE = env_bool("OPENOPS_CHAT_ALLOW_PRIVATE", False)
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {

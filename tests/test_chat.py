@@ -2,16 +2,25 @@
 API, both served here by a small local HTTP server that records what it receives."""
 
 import json
+import os
 import threading
+import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import requests
+from django.core.exceptions import ValidationError
 
 from runbooks import tasks
 from runbooks.choices import Kind, Visibility
 from runbooks.models import ChatDelivery, ChatTarget
 from runbooks.services import chat, comments, documents
 from tests.conftest import client_for
+
+
+@pytest.fixture(autouse=True)
+def loopback_rooms(settings):
+    settings.OPENOPS_CHAT_ALLOW_PRIVATE = True  # the test's room listens on 127.0.0.1
 
 
 @pytest.fixture
@@ -146,3 +155,58 @@ def test_only_the_providers_admins_choose_rooms(alice, bob, erin, provider_a, ro
     assert client_for(alice).post(url, {"remove": target.pk}).status_code == 403
     client_for(erin).post(url, {"remove": target.pk})
     assert not ChatTarget.objects.exists()
+
+
+def test_rooms_on_private_addresses_are_refused_by_default(erin, provider_a, settings):
+    settings.OPENOPS_CHAT_ALLOW_PRIVATE = False
+    for url in ("http://127.0.0.1:8448", "http://10.0.0.5/hook", "http://169.254.169.254/"):
+        with pytest.raises(ValidationError) as refused:
+            chat.add_target(
+                provider_a, actor=erin, kind="webhook", name="x", url=url, events=["comment"]
+            )
+        assert "url" in refused.value.error_dict
+    assert not ChatTarget.objects.exists()
+
+
+MATRIX = {
+    name: os.environ.get(f"OPENOPS_TEST_MATRIX_{name.upper()}", "")
+    for name in ("url", "token", "room")
+}
+
+
+@pytest.mark.skipif(
+    not all(MATRIX.values()),
+    reason="a real homeserver: set OPENOPS_TEST_MATRIX_URL, _TOKEN and _ROOM",
+)
+def test_a_real_homeserver_shows_the_event_once(alice, bob, erin, provider_a, run_tasks):
+    """Against Synapse (pip install matrix-synapse; see the note of issue 16)."""
+    chat.add_target(
+        provider_a,
+        actor=erin,
+        kind="matrix",
+        name="#ops",
+        url=MATRIX["url"],
+        room_id=MATRIX["room"],
+        access_token=MATRIX["token"],
+        events=["comment"],
+    )
+    runbook = documents.create_document(
+        actor=alice,
+        kind=Kind.RUNBOOK,
+        title=f"Disk full {uuid.uuid4().hex[:6]}",
+        body="x",
+        provider=provider_a,
+    )
+    run_tasks(lambda: comments.add_comment(runbook, actor=bob, body="Step 2 failed"))
+    delivery = ChatDelivery.objects.get()
+    assert delivery.sent_at is not None
+    ChatDelivery.objects.filter(pk=delivery.pk).update(sent_at=None)  # as if the ack was lost
+    assert chat.deliver(delivery.pk) is True  # sent again, same transaction id
+    room = requests.utils.quote(MATRIX["room"])
+    messages = requests.get(
+        f"{MATRIX['url']}/_matrix/client/v3/rooms/{room}/messages?dir=b&limit=20",
+        headers={"Authorization": f"Bearer {MATRIX['token']}"},
+        timeout=10,
+    ).json()["chunk"]
+    bodies = [m["content"].get("body", "") for m in messages if m["type"] == "m.room.message"]
+    assert sum(runbook.title in body for body in bodies) == 1  # one message, not two

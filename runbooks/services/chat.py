@@ -3,9 +3,13 @@ and configured by the provider's admins. Only events about what every member of 
 may read are sent (a room's audience is the provider at most); each delivery once, with the
 same transaction id on every retry so Matrix keeps one message."""
 
+import ipaddress
 import logging
+import socket
+from urllib.parse import urlsplit
 
 import requests
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -24,6 +28,19 @@ CHOOSABLE = {value for value, _ in ChatTarget.EVENT_CHOICES}
 ADMINS_ONLY = "Only the provider's admins choose where its events go."
 
 
+def reachable_publicly(url: str) -> bool:
+    """Does the address resolve to public addresses only? A chat room on a private network
+    (127.0.0.1, 10.x, the metadata service…) would let an admin make the worker call inside
+    the deployment; OPENOPS_CHAT_ALLOW_PRIVATE=true allows it (tests, an internal homeserver)."""
+    if settings.OPENOPS_CHAT_ALLOW_PRIVATE:
+        return True
+    try:
+        infos = socket.getaddrinfo(urlsplit(url).hostname, None)
+    except (socket.gaierror, UnicodeError, ValueError):
+        return False
+    return all(ipaddress.ip_address(info[4][0]).is_global for info in infos)
+
+
 def _may_configure(user, provider) -> bool:
     return user.is_authenticated and has_role(user, provider.pk, Role.ADMIN)
 
@@ -35,6 +52,8 @@ def add_target(provider, *, actor, kind, name, url, room_id="", access_token="",
         raise ValidationError({"kind": "A Matrix room or a JSON webhook."})
     if not inputs.is_http_url(url):
         raise ValidationError({"url": "An http(s) address."})
+    if not reachable_publicly(url):
+        raise ValidationError({"url": "This address is not public (or does not resolve)."})
     chosen = list(dict.fromkeys(events))
     if not chosen or set(chosen) - CHOOSABLE:
         raise ValidationError({"events": "Choose what to send."})
@@ -121,6 +140,10 @@ def deliver(delivery_id: int) -> bool:
         ChatDelivery.objects.filter(pk=delivery.pk).update(failed_at=timezone.now())
         return False  # removed before it was sent: say nothing
     ChatDelivery.objects.filter(pk=delivery.pk).update(attempts=delivery.attempts + 1)
+    if not reachable_publicly(target.url):  # checked again: names can change what they mean
+        ChatDelivery.objects.filter(pk=delivery.pk).update(failed_at=timezone.now())
+        ChatTarget.objects.filter(pk=target.pk).update(last_error="The address is not public.")
+        return False
     text, html, data = message(event)
     try:
         if target.kind == ChatTarget.Kind.MATRIX:
