@@ -301,3 +301,28 @@ def test_asking_for_review_tells_the_colleagues_of_the_provider(
     assert told(dave) == ["review_requested"] and told(erin) == ["review_requested"]
     assert told(bob) == [] and told(alice) == []
     assert any(m.subject == "alice asks you to review “Outage”" for m in mail.outbox)
+
+
+def test_each_editor_gets_one_daily_list_of_what_is_stale_in_their_providers(
+    alice, bob, dave, erin, provider_a, provider_b, make_runbook
+):
+    from runbooks.services import runbooks as runbook_services
+
+    old = timezone.now() - timedelta(days=400)
+    ours = make_runbook(alice, title="Stale at A", provider=provider_a)
+    theirs = make_runbook(bob, title="Stale at B", provider=provider_b)
+    for runbook in (ours, theirs):
+        runbook_services.mark_reviewed(runbook, actor=SYSTEM, when=old)
+    make_runbook(alice, title="Fresh at A", provider=provider_a)
+    mail.outbox.clear()
+    assert notify.stale_digests() == 3  # alice and erin (A), bob (B); dave only reads
+    assert notify.stale_digests() == 0  # once a day
+    to = {m.to[0]: m for m in mail.outbox}
+    assert set(to) == {"alice@example.org", "erin@example.org", "bob@example.org"}
+    assert "Stale at A" in to["alice@example.org"].body
+    assert (
+        "Stale at B" not in to["alice@example.org"].body
+        and "Fresh" not in to["alice@example.org"].body
+    )
+    assert to["bob@example.org"].subject == "OpenOps: 1 runbook due for review"
+    assert "http://127.0.0.1:8000/review/" in to["erin@example.org"].body
