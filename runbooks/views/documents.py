@@ -36,6 +36,25 @@ def kind_context(kind: str) -> dict:
     return {"kind": kind, "kind_label": spec.label, "prefix": prefix, "parts": spec.parts}
 
 
+def grouped_by_kind(documents, ordering: tuple[str, ...], shown: int = 50) -> list[dict]:
+    """`documents` a section per kind (tag and provider pages): its label, list prefix,
+    count, whether there are more, and the first `shown` in `ordering`. The number of queries
+    depends on the number of kinds, not of documents."""
+    counts = dict(documents.order_by().values_list("kind").annotate(count=Count("pk")))
+    ordered = documents.for_listing().order_by(*ordering)
+    return [
+        {
+            "label": spec.label,
+            "prefix": spec.url_prefix,
+            "count": counts[spec.kind],
+            "more": counts[spec.kind] > shown,
+            "documents": ordered.filter(kind=spec.kind)[:shown],
+        }
+        for spec in KINDS
+        if spec.kind in counts
+    ]
+
+
 def document_list(request, kind):
     spec = KINDS[kind]
     visible = access.documents(request.user, kind).for_listing()
@@ -332,26 +351,13 @@ def tag_detail(request, slug):
     queries depends on the number of kinds, not of documents."""
     tag = get_object_or_404(Tag, slug=slug)
     tagged = Document.objects.visible_to(request.user).filter(tags=tag)
-    counts = dict(tagged.order_by().values_list("kind").annotate(count=Count("pk")))
-    if not counts:
+    groups = grouped_by_kind(tagged, ("title", "pk"))
+    if not groups:
         raise Http404("No document you may see has this tag.")
-    shown = 50
-    by_title = tagged.for_listing().order_by("title", "pk")
-    groups = [
-        {
-            "label": spec.label,
-            "prefix": spec.url_prefix,
-            "count": counts[spec.kind],
-            "more": counts[spec.kind] > shown,
-            "documents": by_title.filter(kind=spec.kind)[:shown],
-        }
-        for spec in KINDS
-        if spec.kind in counts
-    ]
     context = {
         "tag": tag,
         "groups": groups,
-        "total": sum(counts.values()),
+        "total": sum(group["count"] for group in groups),
         "watching": watch_state(request.user, tag=tag),
     }
     return render(request, "tags/detail.html", context)

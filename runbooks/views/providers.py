@@ -11,8 +11,8 @@ from django.db.models import Count, F, Q
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
-from runbooks.kinds.registry import KINDS
 from runbooks.models import ROLE_RANK, ActionItem, Document, Postmortem, Provider, Runbook, roles_of
+from runbooks.views.documents import grouped_by_kind
 from runbooks.views.notifications import watch_state
 
 PER_KIND = 50
@@ -44,19 +44,7 @@ def provider_detail(request, slug):
 def shared_by_kind(user, provider) -> list[dict]:
     """The provider's documents `user` may see, a group per kind: its count and the newest."""
     shared = Document.objects.visible_to(user).filter(provider=provider)
-    counts = dict(shared.order_by().values_list("kind").annotate(count=Count("pk")))
-    newest = shared.for_listing().order_by("-created_at", "-pk")
-    return [
-        {
-            "label": spec.label,
-            "prefix": spec.url_prefix,
-            "count": counts[spec.kind],
-            "more": counts[spec.kind] > PER_KIND,
-            "documents": newest.filter(kind=spec.kind)[:PER_KIND],
-        }
-        for spec in KINDS
-        if spec.kind in counts
-    ]
+    return grouped_by_kind(shared, ("-created_at", "-pk"), PER_KIND)
 
 
 def most_used_runbooks(user, provider):
