@@ -118,6 +118,7 @@ def sweep_events() -> int:
         fan_out_event(event_id)
     for notification_id in notifications.unmailed()[:SWEEP_BATCH]:
         done += mail_notification(notification_id)
+    notifications.lifted_embargoes()  # their events are fanned out by the next sweep at latest
     return done
 
 

@@ -326,3 +326,29 @@ def test_each_editor_gets_one_daily_list_of_what_is_stale_in_their_providers(
     )
     assert to["bob@example.org"].subject == "OpenOps: 1 runbook due for review"
     assert "http://127.0.0.1:8000/review/" in to["erin@example.org"].body
+
+
+def test_outsiders_who_watch_are_told_when_an_embargo_ends(alice, bob, dave, provider_a, run_tasks):
+    from runbooks.models import Document
+
+    events.watch(bob, provider=provider_a)
+    events.watch(dave, provider=provider_a)
+    postmortem = documents.create_document(
+        actor=alice,
+        kind=Kind.POSTMORTEM,
+        title="Expired certificate",
+        body="x",
+        provider=provider_a,
+    )
+    until = timezone.now() + timedelta(days=3)
+    run_tasks(lambda: documents.publish(postmortem, actor=alice, embargo_until=until))
+    assert told(dave) == ["published"] and told(bob) == []  # bob may not read it yet
+    assert run_tasks(lambda: notify.lifted_embargoes())[0] == 0  # not yet
+    # Three days later (the embargo is compared with the clock; move it instead of the clock):
+    Document.objects.filter(pk=postmortem.pk).update(
+        embargo_until=timezone.now() - timedelta(minutes=1)
+    )
+    assert run_tasks(lambda: notify.lifted_embargoes())[0] == 1
+    assert run_tasks(lambda: notify.lifted_embargoes())[0] == 0  # once per embargo
+    assert told(bob) == ["published"]
+    assert told(dave) == ["published"]  # a member was told at publication, not again

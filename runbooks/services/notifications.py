@@ -18,6 +18,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from runbooks import addresses, markdown
+from runbooks.choices import Status
 from runbooks.models import (
     ROLE_RANK,
     ActionItem,
@@ -38,6 +39,7 @@ Reason = Notification.Reason
 EXCERPT = 300
 DIFF_LINES = 12
 UNSUBSCRIBE_SALT = "openops.unsubscribe"
+EMBARGO_LIFTED = "embargo-lifted:"
 
 
 # --- Fan-out ----------------------------------------------------------------------------------
@@ -72,6 +74,10 @@ def _recipients(event: Event) -> dict[int, str]:
             role__in=[r for r in ROLE_RANK if ROLE_RANK[r] >= ROLE_RANK[Role.EDITOR]],
         )
         told |= dict.fromkeys(editors.values_list("user_id", flat=True), Reason.EDITOR)
+    if (event.key or "").startswith(EMBARGO_LIFTED) and event.document.provider_id:
+        members = Membership.objects.filter(provider_id=event.document.provider_id)
+        for user_id in members.values_list("user_id", flat=True):  # told when it was published
+            told.pop(user_id, None)
     told.pop(event.actor_id, None)  # nobody is told what they did themselves
     return told
 
@@ -359,6 +365,22 @@ def overdue_action_items(today=None) -> int:
         made += bool(
             events.record(Event.Kind.ACTION_OVERDUE, item.postmortem, action_item=item, key=key)
         )
+    return made
+
+
+def lifted_embargoes(now=None, within: timedelta = timedelta(days=1)) -> int:
+    """A publication event for each embargo that ended lately: those outside the provider who
+    watch it (its tags, its provider) are told when they may read it — once per embargo."""
+    now = now or timezone.now()
+    lifted = Document.objects.filter(
+        status__in=[Status.PUBLISHED, Status.ARCHIVED],
+        embargo_until__lte=now,
+        embargo_until__gt=now - within,
+    )
+    made = 0
+    for document in lifted:
+        key = f"{EMBARGO_LIFTED}{document.pk}:{document.embargo_until:%Y%m%dT%H%M%S}"
+        made += bool(events.record(Event.Kind.PUBLISHED, document, key=key))
     return made
 
 
