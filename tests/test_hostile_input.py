@@ -109,6 +109,12 @@ RECEIVERS = {
         markdown_fields=("body",),
     ),
     "subscription": Receiver("post", "/api/v1/subscriptions/", {"document": "runbooks/{slug}"}),
+    "comment-change": Receiver(
+        "patch", "/api/v1/runbooks/{slug}/comments/{comment}/", {"body": "Better, @bob"}
+    ),
+    "comment-hide": Receiver(
+        "post", "/api/v1/runbooks/{slug}/comments/{comment}/hide/", {"reason": "spam"}
+    ),
     "patch-runbook": Receiver(
         "patch",
         "/api/v1/runbooks/{slug}/",

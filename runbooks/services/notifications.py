@@ -194,6 +194,12 @@ def _short_diff(event: Event) -> str:
 # --- Mail -------------------------------------------------------------------------------------
 
 
+def mark_read(user, ids) -> int:
+    """The user's own notifications among `ids` are read now (shown on /notifications/)."""
+    unread = Notification.objects.filter(recipient=user, pk__in=list(ids), read_at=None)
+    return unread.update(read_at=timezone.now())
+
+
 def mode_of(user) -> str:
     preference = MailPreference.objects.filter(user=user).first()
     return preference.mode if preference else MailPreference.Mode.IMMEDIATE

@@ -10,7 +10,6 @@ from django.core import signing
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -67,8 +66,7 @@ def notification_list(request):
         "has_email": bool(request.user.email),
     }
     response = render(request, "notifications/list.html", context)
-    ids = [n.pk for n in page.object_list if n.read_at is None]
-    Notification.objects.filter(pk__in=ids).update(read_at=timezone.now())  # seen now
+    notification_services.mark_read(request.user, [n.pk for n in page.object_list])  # seen now
     return response
 
 
