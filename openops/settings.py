@@ -163,7 +163,9 @@ SESSION_COOKIE_HTTPONLY = True
 # webhooks 10 MB. Django's own cap stays as the backstop for bodies sent without a length.
 OPENOPS_MAX_BODY_BYTES = 2 * 1024 * 1024
 OPENOPS_WEBHOOK_MAX_BYTES = 10 * 1024 * 1024
-OPENOPS_WEBHOOK_PATHS = {"/api/v1/alerts/alertmanager/", "/api/v1/alerts/grafana/"}
+OPENOPS_WEBHOOK_PATHS = {
+    f"/api/v1/alerts/{name}/" for name in ("alertmanager", "grafana", "events", "mail")
+}
 DATA_UPLOAD_MAX_MEMORY_SIZE = OPENOPS_WEBHOOK_MAX_BYTES
 CSRF_FAILURE_VIEW = "runbooks.api.errors.csrf_failure"
 

@@ -67,10 +67,11 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Provider)
 class ProviderAdmin(admin.ModelAdmin):
-    """Name and website through `services.people.create_provider` (its URL check included);
+    """Name, website and status page through `services.people.create_provider` (its URL
+    checks included);
     memberships are shown here and changed with `add_member`."""
 
-    list_display = ["slug", "name", "website"]
+    list_display = ["slug", "name", "website", "status_page_url"]
     search_fields = ["slug", "name"]
     inlines = [MembershipInline]
 
@@ -79,7 +80,13 @@ class ProviderAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         try:
-            saved, _ = people.create_provider(obj.slug, obj.name, obj.website, actor=request.user)
+            saved, _ = people.create_provider(
+                obj.slug,
+                obj.name,
+                obj.website,
+                actor=request.user,
+                status_page_url=obj.status_page_url,
+            )
         except ValidationError as exc:
             raise ValidationError(exc.messages) from None
         obj.pk = saved.pk

@@ -81,6 +81,11 @@ urlpatterns = [
     path("readyz/", health.readyz, name="readyz"),
     path("providers/<slug:slug>/", providers.provider_detail, name="provider-detail"),
     path("providers/<slug:slug>/chat/", chat.chat_targets, name="provider-chat"),
+    path(
+        "providers/<slug:slug>/status-page/",
+        providers.status_page,
+        name="provider-status-page",
+    ),
     path("account/tokens/", tokens.token_list, name="token-list"),
     path("account/tokens/<id:pk>/revoke/", tokens.token_revoke, name="token-revoke"),
     # /r/ links: case-insensitive names, with or without the trailing slash, no 301 hop.

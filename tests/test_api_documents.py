@@ -352,5 +352,6 @@ def test_tags_and_providers(callers, alice, provider_a, make_runbook):
         "slug": "provider-a",
         "name": "Provider A",
         "website": "https://a.example",
+        "status_page": "",
         "url": "http://127.0.0.1:8000/providers/provider-a/",
     }

@@ -24,15 +24,21 @@ class BearerTokenAuthentication(BaseAuthentication):
             secret = parts[1].decode("ascii")
         except UnicodeDecodeError:
             raise AuthenticationFailed("The token is not valid.") from None
-        token = (
-            Token.objects.select_related("user", "provider")
-            .filter(digest=hash_token(secret), revoked_at__isnull=True)
-            .first()
-        )
-        if token is None or (token.user is not None and not token.user.is_active):
-            raise AuthenticationFailed("The token is not valid or was revoked.")
-        touch_token(token)
+        token = token_for_secret(secret)
         return (token.user or AnonymousUser(), token)
 
     def authenticate_header(self, request) -> str:
         return 'Bearer realm="openops"'
+
+
+def token_for_secret(secret: str) -> Token:
+    """The live token with this secret (marked as used), or AuthenticationFailed (401)."""
+    token = (
+        Token.objects.select_related("user", "provider")
+        .filter(digest=hash_token(secret), revoked_at__isnull=True)
+        .first()
+    )
+    if token is None or (token.user is not None and not token.user.is_active):
+        raise AuthenticationFailed("The token is not valid or was revoked.")
+    touch_token(token)
+    return token

@@ -191,11 +191,14 @@ class ProviderSerializer(serializers.ModelSerializer):
     website = serializers.CharField(
         source="website_link", read_only=True, help_text="The provider's site, or empty."
     )
+    status_page = serializers.CharField(
+        source="status_page_link", read_only=True, help_text="Its status page, or empty."
+    )
     url = serializers.SerializerMethodField()
 
     class Meta:
         model = Provider
-        fields = ["slug", "name", "website", "url"]
+        fields = ["slug", "name", "website", "status_page", "url"]
         read_only_fields = fields
 
     @extend_schema_field(OpenApiTypes.URI)

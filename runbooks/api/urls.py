@@ -29,5 +29,7 @@ urlpatterns = [
         name="api-alerts-alertmanager",
     ),
     path("alerts/grafana/", webhooks.GrafanaWebhook.as_view(), name="api-alerts-grafana"),
+    path("alerts/events/", webhooks.EventsReceiver.as_view(), name="api-alerts-events"),
+    path("alerts/mail/", webhooks.AlarmMailReceiver.as_view(), name="api-alerts-mail"),
     *router.urls,
 ]

@@ -1,25 +1,37 @@
-"""Alert webhooks: Alertmanager (v4) and Grafana contact points (DESIGN §5).
+"""Alarm receivers: Alertmanager (v4) and Grafana webhooks, PagerDuty Events API v2 events and
+the Health Monitor's alarm mails (DESIGN §5).
 
 Order per request: token (401/403) → size (413) → JSON and shape (400) → rate limit (503 with
 Retry-After, so the sender retries) → store the body → commit → 202. Alertmanager retries 5xx
-and drops 4xx, so 4xx is only for input that can never become valid.
+and drops 4xx, so 4xx is only for input that can never become valid. An event without an
+Authorization header carries its token as `routing_key`, checked after size and JSON.
 """
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.exceptions import APIException, NotAuthenticated, ParseError
+from rest_framework.exceptions import (
+    APIException,
+    NotAuthenticated,
+    ParseError,
+    PermissionDenied,
+    UnsupportedMediaType,
+)
+from rest_framework.parsers import BaseParser
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from runbooks import payloads, ratelimit, tasks
 from runbooks.models import AlertSource, Scope
+from runbooks.payloads import events
 from runbooks.services import intake
 from runbooks.visibility import token_may_send_alerts
 
-from .authentication import BearerTokenAuthentication
+from .authentication import BearerTokenAuthentication, token_for_secret
 from .errors import PayloadTooLarge, content_length
 from .permissions import token_of
 
@@ -34,14 +46,30 @@ class SendsAlerts(BasePermission):
         token = token_of(request)
         if token is None:
             raise NotAuthenticated("Send `Authorization: Bearer <token>` with alerts:write.")
-        if token_may_send_alerts(token):
+        check_sender(token)
+        return True
+
+
+class SendsAlertsOrKeyInBody(SendsAlerts):
+    """As SendsAlerts; without an Authorization header the body's `routing_key` is the token,
+    checked by the view once the body's size and JSON are known good."""
+
+    def has_permission(self, request, view) -> bool:
+        if not request.headers.get("Authorization"):
             return True
-        if token.user is not None and token.provider_id and token.has_scope(Scope.ALERTS_WRITE):
-            self.message = (
-                f"This token's owner is no longer an editor of {token.provider.slug}, "
-                "so it may not send that provider's alerts."
-            )
-        return False
+        return super().has_permission(request, view)
+
+
+def check_sender(token) -> None:
+    """403 unless the token may send alerts now, saying why when the reason is its owner."""
+    if token_may_send_alerts(token):
+        return
+    if token.user is not None and token.provider_id and token.has_scope(Scope.ALERTS_WRITE):
+        raise PermissionDenied(
+            f"This token's owner is no longer an editor of {token.provider.slug}, "
+            "so it may not send that provider's alerts."
+        )
+    raise PermissionDenied(SendsAlerts.message)
 
 
 class TooManyRequests(APIException):
@@ -67,12 +95,15 @@ WEBHOOK_BODY = inline_serializer(
 )
 
 
-class WebhookView(APIView):
+class Receiver(APIView):
+    """What every alarm receiver does with a body once it may: check it whole, store it as
+    received, answer 202 (`answer`); the worker makes alerts of it later."""
+
     source: str = AlertSource.ALERTMANAGER
     authentication_classes = [BearerTokenAuthentication]
     permission_classes = [SendsAlerts]
 
-    def _body(self, request) -> bytes:
+    def read_body(self, request) -> bytes:
         limit, length = settings.OPENOPS_WEBHOOK_MAX_BYTES, content_length(request)
         if length > limit:
             raise PayloadTooLarge(f"The body is {length} bytes; the limit is {limit} bytes.")
@@ -81,13 +112,19 @@ class WebhookView(APIView):
         except RequestDataTooBig:
             raise PayloadTooLarge(f"The body is larger than {limit} bytes.") from None
 
+    def parse(self, body: bytes) -> payloads.ParsedBody:
+        return payloads.parse(body, self.source, timezone.now())
+
     def receive(self, request):
         token = token_of(request)
-        body = self._body(request)
+        body = self.read_body(request)
         try:
-            parsed = payloads.parse(body, self.source)
+            parsed = self.parse(body)
         except payloads.PayloadError as exc:
             raise ParseError(str(exc)) from None
+        return self.store(token, body, parsed)
+
+    def store(self, token, body: bytes, parsed: payloads.ParsedBody) -> Response:
         allowed, retry_after = ratelimit.hit(f"webhook:{token.pk}", settings.OPENOPS_WEBHOOK_RATE)
         if not allowed:
             response = self.handle_exception(TooManyRequests())
@@ -95,6 +132,9 @@ class WebhookView(APIView):
             return response
         entry = intake.accept(token, self.source, body, parsed)
         tasks.process_on_commit(entry.pk)
+        return self.answer(entry, parsed)
+
+    def answer(self, entry, parsed: payloads.ParsedBody) -> Response:
         return Response({"id": entry.pk, "alerts": entry.alert_count}, status=202)
 
 
@@ -104,7 +144,7 @@ _RESPONSES = {
 }
 
 
-class AlertmanagerWebhook(WebhookView):
+class AlertmanagerWebhook(Receiver):
     source = AlertSource.ALERTMANAGER
 
     @extend_schema(request=WEBHOOK_BODY, responses=_RESPONSES, summary="Alertmanager webhook v4")
@@ -112,7 +152,7 @@ class AlertmanagerWebhook(WebhookView):
         return self.receive(request)
 
 
-class GrafanaWebhook(WebhookView):
+class GrafanaWebhook(Receiver):
     source = AlertSource.GRAFANA
 
     @extend_schema(request=WEBHOOK_BODY, responses=_RESPONSES, summary="Grafana contact point")
@@ -121,4 +161,101 @@ class GrafanaWebhook(WebhookView):
 
     @extend_schema(request=WEBHOOK_BODY, responses=_RESPONSES, summary="Grafana contact point")
     def put(self, request):
+        return self.receive(request)
+
+
+EVENT_BODY = inline_serializer(
+    "EventV2",
+    {
+        "routing_key": serializers.CharField(
+            required=False, help_text="The token, when no Authorization header is sent."
+        ),
+        "event_action": serializers.ChoiceField(choices=sorted(events.ACTIONS)),
+        "dedup_key": serializers.CharField(required=False, max_length=events.MAX_DEDUP_KEY),
+        "payload": serializers.DictField(required=False),
+        "links": serializers.ListField(child=serializers.DictField(), required=False),
+        "client": serializers.CharField(required=False),
+        "client_url": serializers.URLField(required=False),
+    },
+)
+EVENT_ACCEPTED = inline_serializer(
+    "EventAccepted",
+    {
+        "status": serializers.CharField(),
+        "message": serializers.CharField(),
+        "dedup_key": serializers.CharField(),
+        "id": serializers.IntegerField(),
+    },
+)
+
+
+class EventsReceiver(Receiver):
+    """PagerDuty Events API v2: one event per body, answered as PagerDuty answers."""
+
+    source = AlertSource.EVENTS
+    permission_classes = [SendsAlertsOrKeyInBody]
+
+    @extend_schema(
+        request=EVENT_BODY,
+        responses={**_RESPONSES, 202: EVENT_ACCEPTED},
+        summary="PagerDuty Events API v2",
+    )
+    def post(self, request):
+        body = self.read_body(request)
+        try:
+            data = payloads.load_object(body)
+            token = token_of(request) or self._token_in(data)
+            parsed = events.parse(data, timezone.now())
+        except payloads.PayloadError as exc:
+            return self._invalid(str(exc))
+        return self.store(token, body, parsed)
+
+    def _token_in(self, data: dict):
+        key = data.get("routing_key")
+        if not isinstance(key, str) or not key.strip():
+            raise NotAuthenticated(
+                "Send `Authorization: Bearer <token>`, or the token as the body's routing_key."
+            )
+        token = token_for_secret(key.strip())
+        check_sender(token)
+        return token
+
+    def _invalid(self, message: str) -> Response:
+        """400 in PagerDuty's words (`errors`), and ours (`detail`)."""
+        body = {"status": "invalid event", "message": "Event object is invalid"}
+        return Response({**body, "errors": [message], "detail": message}, status=400)
+
+    def answer(self, entry, parsed: payloads.ParsedBody) -> Response:
+        dedup_key = parsed.alerts[0].extra["dedup_key"]
+        body = {"status": "success", "message": "Event processed", "dedup_key": dedup_key}
+        return Response({**body, "id": entry.pk}, status=202)
+
+
+class MailParser(BaseParser):
+    """Declares the mail receiver's body (the view reads the bytes itself)."""
+
+    media_type = "message/rfc822"
+
+    def parse(self, stream, media_type=None, parser_context=None) -> bytes:
+        return stream.read()
+
+
+class AlarmMailReceiver(Receiver):
+    """The Health Monitor's alarm mails, from a mail-to-webhook relay (the MTA's pipe is the
+    `receive_alarm_mail` command)."""
+
+    source = AlertSource.HEALTHMONITOR
+    parser_classes = [MailParser]
+
+    @extend_schema(
+        request={MailParser.media_type: OpenApiTypes.BINARY},
+        responses=_RESPONSES,
+        summary="OpenStack Health Monitor alarm mail (RFC 822)",
+    )
+    def post(self, request):
+        if request.content_type.split(";")[0].strip().lower() != MailParser.media_type:
+            raise UnsupportedMediaType(
+                request.content_type,
+                detail="Send the whole mail with `Content-Type: message/rfc822`.",
+            )
         return self.receive(request)

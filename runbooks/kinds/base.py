@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db import models
 from rest_framework import serializers
 
 from runbooks.filters import DocumentFilter
@@ -133,9 +134,12 @@ class KindSpec:
 
 def _cleared(document: Document, name: str):
     """What `None` (an emptied form field, JSON null) sets a field to: NULL where the column
-    allows it; a field that must hold a value refuses."""
-    if document._meta.get_field(name).null:
+    allows it, empty text where text may be blank; a field that must hold a value refuses."""
+    column = document._meta.get_field(name)
+    if column.null:
         return None
+    if column.blank and isinstance(column, models.CharField | models.TextField):
+        return ""
     raise ValidationError({name: "This field needs a value."})
 
 

@@ -66,6 +66,25 @@ def _services(value) -> list[str]:
     return services
 
 
+def _status_url(value: str) -> str:
+    value = value.strip()
+    try:
+        inputs.validate_http_url(value)
+    except ValidationError:
+        raise ValidationError(
+            {"status_incident_url": "Give the incident's http(s) address on the status page."}
+        ) from None
+    return value
+
+
+def _status_id(value: str) -> str:
+    """The status page's id of the incident (a UUID in status-page-openapi): one line."""
+    value = " ".join(value.split())
+    if len(value) > 100:
+        raise ValidationError({"status_incident_id": "At most 100 characters."})
+    return value
+
+
 class ActionItemSerializer(serializers.ModelSerializer):
     """How an action item reads (DESIGN §8): the owner by username."""
 
@@ -165,6 +184,28 @@ POSTMORTEM = KindSpec(
             ),
             tidy=_services,
             form_value=", ".join,
+        ),
+        DetailField(
+            "status_incident_url",
+            lambda: forms.URLField(
+                required=False,
+                max_length=2000,
+                assume_scheme="https",
+                label="Status-page incident (URL)",
+                help_text="The incident on your status page that this post-mortem explains.",
+            ),
+            lambda **kw: serializers.CharField(allow_blank=True, max_length=2000, **kw),
+            tidy=_status_url,
+            placement="tail",
+        ),
+        DetailField(
+            "status_incident_id",
+            lambda: forms.CharField(
+                required=False, max_length=100, label="Status-page incident (id)"
+            ),
+            lambda **kw: serializers.CharField(allow_blank=True, max_length=100, **kw),
+            tidy=_status_id,
+            placement="tail",
         ),
     ),
     relations=(

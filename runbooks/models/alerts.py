@@ -86,11 +86,22 @@ class AlertStatus(models.TextChoices):
 class AlertSource(models.TextChoices):
     ALERTMANAGER = "alertmanager", "Prometheus Alertmanager"
     GRAFANA = "grafana", "Grafana"
+    EVENTS = "events", "PagerDuty Events v2"
+    HEALTHMONITOR = "healthmonitor", "OpenStack Health Monitor"
+
+
+class EventStatus(models.TextChoices):
+    """What one notification said: an alert's status, or an acknowledgement (events only)."""
+
+    FIRING = "firing", "Firing"
+    RESOLVED = "resolved", "Resolved"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
 
 
 class InboxEntry(models.Model):
-    """One webhook body exactly as received (bytes), stored before anything else is done with
-    it, so that nothing is lost while a worker or the broker is down (DESIGN §5)."""
+    """One webhook body, event or alarm mail exactly as received (bytes), stored before
+    anything else is done with it, so that nothing is lost while a worker or the broker is down
+    (DESIGN §5). A mail piped in by the MTA has no token."""
 
     provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="inbox")
     token = models.ForeignKey(
@@ -174,7 +185,7 @@ class AlertEvent(models.Model):
 
     alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="events")
     inbox_entry = models.ForeignKey(InboxEntry, on_delete=models.CASCADE, related_name="events")
-    status = models.CharField(max_length=10, choices=AlertStatus.choices)
+    status = models.CharField(max_length=12, choices=EventStatus.choices)
     received_at = models.DateTimeField()
 
     class Meta:

@@ -25,6 +25,12 @@ class Postmortem(Document):
     severity = models.CharField(max_length=10, choices=Severity.choices, blank=True)
     affected_services = models.JSONField(default=list, blank=True)
     alerts = models.ManyToManyField("Alert", blank=True, related_name="postmortems")
+    # The status-page incident this post-mortem explains (SCS status-page-openapi: an incident
+    # has an id and a page of its own).
+    status_incident_id = models.CharField(max_length=100, blank=True)
+    status_incident_url = models.URLField(
+        max_length=2000, blank=True, validators=[validate_http_url]
+    )
 
     objects = DocumentQuerySet.as_manager()
 

@@ -13,6 +13,12 @@ class Provider(models.Model):
     slug = models.SlugField(max_length=50, unique=True)
     name = models.CharField(max_length=200)
     website = models.URLField(blank=True, validators=[validate_http_url])
+    status_page_url = models.URLField(
+        blank=True,
+        max_length=2000,
+        validators=[validate_http_url],
+        help_text="The provider's public status page; alert pages link to it.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -28,6 +34,10 @@ class Provider(models.Model):
     def website_link(self) -> str:
         """The website, when it is safe to link to (rows from before URLs were checked)."""
         return http_url_or_empty(self.website)
+
+    @property
+    def status_page_link(self) -> str:
+        return http_url_or_empty(self.status_page_url)
 
 
 class Role(models.TextChoices):

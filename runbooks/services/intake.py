@@ -16,7 +16,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from runbooks import payloads, resolution
-from runbooks.models import Alert, AlertEvent, AlertStatus, Event, InboxEntry, Runbook, Token
+from runbooks.models import (
+    Alert,
+    AlertEvent,
+    AlertStatus,
+    Event,
+    InboxEntry,
+    Provider,
+    Runbook,
+    Token,
+)
 from runbooks.models.runbooks import CRITICAL_REVIEW_DAYS
 from runbooks.visibility import token_may_send_alerts
 
@@ -33,12 +42,22 @@ def accept(token: Token, source: str, body: bytes, parsed: payloads.ParsedBody) 
     it must still be allowed to send that provider's alerts."""
     if not token_may_send_alerts(token):
         raise NotAllowed("This token may not send alerts for its provider.")
+    return _store(token.provider, token, source, body, parsed)
+
+
+def accept_piped(provider: Provider, source: str, body: bytes, parsed) -> InboxEntry:
+    """Store a body handed over on this machine (an MTA's pipe to `receive_alarm_mail`): whoever
+    may run the management command acts for the provider it names."""
+    return _store(provider, None, source, body, parsed)
+
+
+def _store(provider, token, source, body, parsed) -> InboxEntry:
     return InboxEntry.objects.create(
-        provider=token.provider,
+        provider=provider,
         token=token,
         source=source,
         body=body,
-        alert_count=len(parsed.alerts),
+        alert_count=sum(alert.repeats for alert in parsed.alerts),
         truncated_alerts=parsed.truncated_alerts,
     )
 
@@ -68,7 +87,7 @@ def process(entry_id: int) -> None:
             )
             if entry is None:
                 return  # gone, done, or given up on
-            _record(entry, payloads.parse(bytes(entry.body), entry.source))
+            _record(entry, payloads.parse(bytes(entry.body), entry.source, entry.received_at))
             entry.processed_at = timezone.now()
             entry.save(update_fields=["processed_at"])
     except Exception as exc:  # a bug or bad data: keep the body, count, try again later
@@ -96,16 +115,30 @@ def _record(entry: InboxEntry, parsed: payloads.ParsedBody) -> None:
     """Upsert the body's alerts in a fixed number of queries, then their timeline events."""
     provider, now = entry.provider, timezone.now()
     incoming = _deduplicate(parsed.alerts)
-    existing = {
-        (a.fingerprint, a.starts_at): a
-        for a in Alert.objects.select_for_update().filter(
-            provider=provider, fingerprint__in={key[0] for key in incoming}
-        )
+    if parsed.recovered or any(a.continues_open for a in incoming.values()):
+        # Alerts named by key alone have no unique instance key to meet on: one such body
+        # of a provider at a time, so that two triggers cannot both open the same alert.
+        Provider.objects.select_for_update().filter(pk=provider.pk).first()
+    rows = Alert.objects.select_for_update().filter(
+        provider=provider, fingerprint__in={a.fingerprint for a in incoming.values()}
+    )
+    existing = {(a.fingerprint, a.starts_at): a for a in rows}
+    still_firing = {  # the latest that still fires, for senders that name alerts by key alone
+        a.fingerprint: a
+        for a in sorted(existing.values(), key=lambda a: a.starts_at)
+        if a.status == AlertStatus.FIRING and a.source == entry.source
     }
     resolver = resolution.Resolver(provider, {a.alertname for a in incoming.values()})
     new, changed, events = [], [], []
     for key, parsed_alert in incoming.items():
-        alert = existing.get(key)
+        if parsed_alert.continues_open:
+            alert = still_firing.get(parsed_alert.fingerprint)
+            if alert is None and parsed_alert.status != AlertStatus.FIRING:
+                continue  # acknowledges or resolves nothing that fires: kept in the inbox only
+            if alert is None:
+                _free_start(parsed_alert, existing)
+        else:
+            alert = existing.get(key)
         if alert is None:
             alert = _new_alert(entry, parsed_alert, now)
             alert.runbook = resolver.runbook_for(parsed_alert.alertname, parsed_alert.labels)
@@ -116,6 +149,16 @@ def _record(entry: InboxEntry, parsed: payloads.ParsedBody) -> None:
         events.append(
             AlertEvent(alert=alert, inbox_entry=entry, status=parsed_alert.status, received_at=now)
         )
+    for selector in parsed.recovered:
+        for alert in _firing_with_labels(provider, entry.source, selector):
+            alert.status, alert.ends_at, alert.last_seen = AlertStatus.RESOLVED, now, now
+            alert.notifications += 1
+            changed.append(alert)
+            events.append(
+                AlertEvent(
+                    alert=alert, inbox_entry=entry, status=AlertStatus.RESOLVED, received_at=now
+                )
+            )
     # Both supported databases return the new rows' ids here (PostgreSQL, SQLite >= 3.35),
     # so the events below can point at them without reading the alerts again.
     Alert.objects.bulk_create(new)
@@ -127,6 +170,23 @@ def _record(entry: InboxEntry, parsed: payloads.ParsedBody) -> None:
     for alertname, times in sorted(misses.items()):  # one write per name, not per alert
         record_miss(alertname, provider, times)
     _freshness(provider, new, now)
+
+
+def _firing_with_labels(provider, source: str, selector: dict[str, str]):
+    alerts = Alert.objects.select_for_update().filter(
+        provider=provider, source=source, status=AlertStatus.FIRING
+    )
+    for name, value in selector.items():
+        alerts = alerts.filter(**{f"labels__{name}": value})
+    return alerts
+
+
+def _free_start(parsed: payloads.ParsedAlert, existing: dict) -> None:
+    """A new alert of a sender that names alerts by key alone may come with the start time of
+    one it resolved before (a trigger after a resolve, same timestamp): move it on by a
+    microsecond so that it is a new instance, as the sender means."""
+    while (parsed.fingerprint, parsed.starts_at) in existing:
+        parsed.starts_at += timedelta(microseconds=1)
 
 
 def _freshness(provider, new: list[Alert], now) -> None:
@@ -151,8 +211,9 @@ def _freshness(provider, new: list[Alert], now) -> None:
 
 
 def _deduplicate(alerts: list[payloads.ParsedAlert]) -> dict:
-    """One entry per (fingerprint, startsAt); a later duplicate in the same body wins."""
-    return {(a.fingerprint, a.starts_at): a for a in alerts}
+    """One entry per instance, (fingerprint, startsAt) or, for a sender that names alerts by key
+    alone, the fingerprint; a later duplicate in the same body wins."""
+    return {(a.fingerprint, None if a.continues_open else a.starts_at): a for a in alerts}
 
 
 def _new_alert(entry: InboxEntry, parsed: payloads.ParsedAlert, now) -> Alert:
@@ -161,7 +222,7 @@ def _new_alert(entry: InboxEntry, parsed: payloads.ParsedAlert, now) -> Alert:
         source=entry.source,
         fingerprint=parsed.fingerprint,
         alertname=parsed.alertname,
-        status=parsed.status,
+        status=AlertStatus.FIRING if parsed.status == payloads.ACKNOWLEDGED else parsed.status,
         labels=parsed.labels,
         annotations=parsed.annotations,
         extra=parsed.extra,
@@ -169,20 +230,21 @@ def _new_alert(entry: InboxEntry, parsed: payloads.ParsedAlert, now) -> Alert:
         ends_at=parsed.ends_at,
         generator_url=parsed.generator_url,
         last_seen=now,
-        notifications=1,
+        notifications=parsed.repeats,
     )
 
 
 def _update_alert(alert: Alert, parsed: payloads.ParsedAlert, now) -> None:
     """A resend or a state change. Resolved stays resolved (a late firing resend of the same
     instance must not reopen it); empty annotations keep the stored ones, because
-    Alertmanager sends them empty on resolve."""
-    if alert.status != AlertStatus.RESOLVED:
+    Alertmanager sends them empty on resolve. An acknowledgement leaves the alert firing and
+    adds to what is known of it (a sender naming alerts by key alone adds, never replaces)."""
+    if alert.status != AlertStatus.RESOLVED and parsed.status != payloads.ACKNOWLEDGED:
         alert.status = parsed.status
         alert.ends_at = parsed.ends_at
     if parsed.annotations:
         alert.annotations = parsed.annotations
     if parsed.extra:
-        alert.extra = parsed.extra
+        alert.extra = {**alert.extra, **parsed.extra} if parsed.continues_open else parsed.extra
     alert.last_seen = now
-    alert.notifications += 1
+    alert.notifications += parsed.repeats

@@ -17,16 +17,37 @@ def _is_superuser(user) -> bool:
 
 
 @transaction.atomic
-def create_provider(slug: str, name: str, website: str = "", *, actor) -> tuple[Provider, bool]:
-    """Create a provider, or update name and website of an existing one (operators only)."""
+def create_provider(
+    slug: str, name: str, website: str = "", *, actor, status_page_url: str | None = None
+) -> tuple[Provider, bool]:
+    """Create a provider, or update name and website (and the status page, when given) of an
+    existing one (operators only)."""
     require(actor, _is_superuser, message="Only operators of this site create providers.")
     if slug != slugify(slug) or not slug:
         raise ValidationError(f"{slug!r} is not a valid slug: use lower-case letters, digits, -.")
+    defaults = {"name": name, "website": _http_url(website, "website")}
+    if status_page_url is not None:
+        defaults["status_page_url"] = _http_url(status_page_url, "status_page_url")
+    return Provider.objects.update_or_create(slug=slug, defaults=defaults)
+
+
+@transaction.atomic
+def set_status_page(provider: Provider, url: str, *, actor) -> Provider:
+    """The provider's public status page, which its alert pages link to ("" for none)."""
+    require(actor, can_manage_members, provider, message="Only the provider's admins do this.")
+    provider.status_page_url = _http_url(url.strip(), "status_page_url")
+    provider.save(update_fields=["status_page_url"])
+    return provider
+
+
+def _http_url(value: str, field: str) -> str:
     try:
-        inputs.validate_http_url(website)
+        inputs.validate_http_url(value)
     except ValidationError:
-        raise ValidationError({"website": f"{website[:80]!r} is not an http(s) URL."}) from None
-    return Provider.objects.update_or_create(slug=slug, defaults={"name": name, "website": website})
+        raise ValidationError({field: f"{value[:80]!r} is not an http(s) URL."}) from None
+    if len(value) > 2000:
+        raise ValidationError({field: "At most 2000 characters."})
+    return value
 
 
 @transaction.atomic

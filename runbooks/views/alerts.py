@@ -14,11 +14,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Exists, Max, Min, OuterRef, Q, Sum
 from django.shortcuts import get_object_or_404, render
+from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_safe
 
 from runbooks import inputs, resolution
 from runbooks.filters import AlertFilter
-from runbooks.models import Alert, AlertRoute, AlertStatus, InboxEntry, RunbookMiss
+from runbooks.models import Alert, AlertRoute, AlertSource, AlertStatus, InboxEntry, RunbookMiss
 from runbooks.views.links import LABEL_PREFIX, write_url
 from runbooks.visibility import can_create_any
 
@@ -80,12 +81,27 @@ def alert_list(request):
 
 
 def sender_links(alert: Alert) -> list[tuple[str, str]]:
-    """(text, url) links back to where the alert came from; http(s) only."""
-    source = "Open in Grafana" if alert.source == "grafana" else "Open in Prometheus"
-    candidates = [(source, alert.generator_url)]
+    """(text, url) links back to where the alert came from, and to the receiving provider's
+    status page; http(s) only."""
     extra = alert.extra if isinstance(alert.extra, dict) else {}
+    candidates = [(_source_link_text(alert, extra), alert.generator_url)]
     candidates += [(text, extra.get(key)) for key, text in EXTRA_LINKS]
+    links = extra.get("links") if isinstance(extra.get("links"), list) else []
+    candidates += [
+        (str(link.get("text") or "Link")[:100], link.get("href"))
+        for link in links
+        if isinstance(link, dict)
+    ]
+    candidates.append(("Status page", alert.provider.status_page_url))
     return [(text, url) for text, url in candidates if web_url(url)]
+
+
+def _source_link_text(alert: Alert, extra: dict) -> str:
+    if alert.source == AlertSource.GRAFANA:
+        return "Open in Grafana"
+    if alert.source == AlertSource.EVENTS:
+        return f"Open in {extra.get('client') or 'the sender'}"[:100]
+    return "Open in Prometheus"
 
 
 def _annotations(alert: Alert) -> list[tuple[str, str, str | None]]:
@@ -99,6 +115,14 @@ def _values(alert: Alert) -> list[tuple[str, str]]:
     if not isinstance(values, dict):
         return []
     return [(str(name), str(value)) for name, value in sorted(values.items())]
+
+
+def _moment(value):
+    """A time the sender told us (stored as ISO 8601 text), or None."""
+    try:
+        return parse_datetime(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
 
 
 def _timeline(alert: Alert) -> list:
@@ -129,6 +153,7 @@ def alert_detail(request, pk: int):
         if can_create_any(request.user)
         else "",
         "runbook_url": runbook_url(alert) if alert.runbook and alert.runbook_visible else "",
+        "acknowledged_at": _moment(extra.get("acknowledged_at")),
     }
     return render(request, "alerts/detail.html", context)
 

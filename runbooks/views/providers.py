@@ -7,13 +7,29 @@ have to do. The number of queries depends on the number of kinds, not on the amo
 
 from datetime import timedelta
 
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, F, Q
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
-from runbooks.models import ROLE_RANK, ActionItem, Document, Postmortem, Provider, Runbook, roles_of
+from runbooks.models import (
+    ROLE_RANK,
+    ActionItem,
+    Document,
+    Postmortem,
+    Provider,
+    Role,
+    Runbook,
+    roles_of,
+)
+from runbooks.services import people
 from runbooks.views.documents import grouped_by_kind
 from runbooks.views.notifications import watch_state
+from runbooks.visibility import has_role
 
 PER_KIND = 50
 MOST_USED = 10
@@ -38,7 +54,40 @@ def provider_detail(request, slug):
         context["members"] = members_by_role(provider)
         context["action_items"] = items[:ACTION_ITEMS]
         context["action_item_count"] = items.count()
+    if my_role == Role.ADMIN:
+        context["status_page_form"] = StatusPageForm(
+            initial={"status_page_url": provider.status_page_url}, auto_id="id_status_%s"
+        )
     return render(request, "providers/detail.html", context)
+
+
+class StatusPageForm(forms.Form):
+    status_page_url = forms.URLField(
+        required=False,
+        max_length=2000,
+        assume_scheme="https",
+        label="Status page",
+        help_text="Your public status page; your alerts' pages link to it. Empty: none.",
+    )
+
+
+@require_POST
+@login_required
+def status_page(request, slug):
+    """A provider admin sets the status page its alert pages link to."""
+    provider = get_object_or_404(Provider, slug=slug)
+    if not has_role(request.user, provider.pk, Role.ADMIN):
+        raise PermissionDenied("Only the provider's admins set its status page.")
+    form = StatusPageForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError(form.errors["status_page_url"])
+        people.set_status_page(provider, form.cleaned_data["status_page_url"], actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "Status page saved.")
+    return redirect("provider-detail", slug=slug)
 
 
 def shared_by_kind(user, provider) -> list[dict]:

@@ -6,16 +6,21 @@ from runbooks.services.base import SYSTEM
 
 
 class Command(BaseCommand):
-    help = "Create a provider (or update its name and website)."
+    help = "Create a provider (or update its name, website and status page)."
 
     def add_arguments(self, parser):
         parser.add_argument("slug")
         parser.add_argument("--name", required=True)
         parser.add_argument("--website", default="")
+        parser.add_argument(
+            "--status-page", default=None, help="the provider's status page (alert pages link it)"
+        )
 
-    def handle(self, slug, name, website, **options):
+    def handle(self, slug, name, website, status_page, **options):
         try:
-            provider, created = people.create_provider(slug, name, website, actor=SYSTEM)
+            provider, created = people.create_provider(
+                slug, name, website, actor=SYSTEM, status_page_url=status_page
+            )
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from None
         verb = "Created" if created else "Updated"
