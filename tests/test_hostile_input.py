@@ -147,6 +147,8 @@ RECEIVERS = {
             "incident_end": "2026-11-20T04:40:00Z",
             "severity": "major",
             "affected_services": ["block storage"],
+            "status_incident_url": "https://status.example.org/incidents/42",
+            "status_incident_id": "42",
             "runbooks_used": [{"runbook": "{slug}", "revision": 1, "verdict": "helped"}],
             "alerts": [],
         },
@@ -189,14 +191,39 @@ RECEIVERS = {
         },
         caller="alerts",
     ),
+    "events": Receiver(
+        "post",
+        "/api/v1/alerts/events/",
+        {
+            "event_action": "trigger",
+            "dedup_key": "disk-node-1",
+            "payload": {
+                "summary": "Disk full on node-1",
+                "source": "node-1",
+                "severity": "critical",
+                "timestamp": "2026-11-29T03:00:00Z",
+                "component": "ceph",
+                "group": "storage",
+                "class": "DiskFull",
+                "custom_details": {"alertname": "DiskFull", "free": "2%"},
+            },
+            "links": [{"href": "https://grafana.example/d", "text": "Dashboard"}],
+            "client": "Zabbix",
+            "client_url": "https://zabbix.example/",
+        },
+        caller="alerts",
+    ),
 }
 
 
 def _fields(body: dict, prefix: str = ""):
-    """Every replaceable field path of a body: top-level keys and, one level down, the first
-    alert's and the first matcher's keys."""
+    """Every replaceable field path of a body: top-level keys and, one level down, an object's
+    keys and the first alert's and the first matcher's keys."""
     for key, value in body.items():
         yield (key,)
+        if isinstance(value, dict):
+            for inner in value:
+                yield (key, inner)
         if isinstance(value, list) and value and isinstance(value[0], dict):
             for inner in value[0]:
                 yield (key, 0, inner)
@@ -387,6 +414,8 @@ FORMS = {
             "incident_end": "2026-11-20T04:40",
             "severity": "major",
             "affected_services": "block storage",
+            "status_incident_url": "https://status.example.org/incidents/42",
+            "status_incident_id": "42",
             "body": "## Summary\n",
             "from_runbook": "{slug}",
         },
@@ -419,6 +448,11 @@ FORMS = {
             "access_token": "",
             "events": "comment",
         },
+        "erin",  # an admin of the provider
+    ),
+    "status-page": (
+        "/providers/provider-a/status-page/",
+        {"status_page_url": "https://status.example.org/"},
         "erin",  # an admin of the provider
     ),
     "watch": ("/watch/", {"target": "document", "id": "{runbook_id}", "next": "/", "action": ""}),

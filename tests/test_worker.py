@@ -225,3 +225,47 @@ def test_a_comment_reaches_a_mailbox_through_a_real_worker(
     _wait(lambda: mailbox.exists() and any(mailbox.iterdir()), 60, "no mail arrived")
     (message,) = [path.read_text() for path in mailbox.iterdir()]
     assert "To: alice@example.org" in message and "Seen through the worker" in message
+
+
+def test_events_and_alarm_mails_are_not_lost_with_the_broker_down(start_worker, token, caplog):
+    """The other ways in (DESIGN §5): a PagerDuty event, a relayed mail and a mail piped by the
+    MTA (a separate process, as the MTA runs it) are all stored while the broker is away, and
+    the sweep brings each to a worker once it is back."""
+    from tests.test_alarm_sources import BOOT, hm_mail, trigger
+
+    with _broker_down():
+        event = Client().post(
+            "/api/v1/alerts/events/",
+            data=json.dumps(trigger()),
+            content_type="application/json",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        mail = Client().post(
+            "/api/v1/alerts/mail/",
+            data=hm_mail("ALARM 1", BOOT),
+            content_type="message/rfc822",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    piped = subprocess.run(
+        [sys.executable, "manage.py", "receive_alarm_mail", "--provider", "provider-a"],
+        input=hm_mail("ALARM 2", "JH unreachable"),
+        capture_output=True,
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "DATABASE_URL": _database_url(),
+            "CELERY_BROKER_URL": CLOSED_PORT_BROKER,
+        },
+        timeout=60,
+    )
+    assert (event.status_code, mail.status_code, piped.returncode) == (202, 202, 0), piped.stderr
+    assert "Could not enqueue inbox entry" in caplog.text
+    assert InboxEntry.objects.filter(processed_at__isnull=True).count() == 3
+    start_worker()
+    assert tasks.sweep(older_than=timedelta(0)) == 3
+    _wait(_all_processed, 60, "the sweep's tasks were not processed")
+    assert sorted(Alert.objects.values_list("alertname", flat=True)) == [
+        "DiskFull",
+        "HealthMonitor: JH unreachable",
+        "HealthMonitor: nova boot",
+    ]

@@ -188,6 +188,16 @@ EVENT_ACCEPTED = inline_serializer(
     },
 )
 
+EVENT_INVALID = inline_serializer(
+    "EventInvalid",
+    {
+        "status": serializers.CharField(),
+        "message": serializers.CharField(),
+        "errors": serializers.ListField(child=serializers.CharField()),
+        "detail": serializers.CharField(),
+    },
+)
+
 
 class EventsReceiver(Receiver):
     """PagerDuty Events API v2: one event per body, answered as PagerDuty answers."""
@@ -197,7 +207,7 @@ class EventsReceiver(Receiver):
 
     @extend_schema(
         request=EVENT_BODY,
-        responses={**_RESPONSES, 202: EVENT_ACCEPTED},
+        responses={**_RESPONSES, 202: EVENT_ACCEPTED, 400: EVENT_INVALID},
         summary="PagerDuty Events API v2",
     )
     def post(self, request):

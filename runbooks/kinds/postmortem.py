@@ -170,7 +170,9 @@ POSTMORTEM = KindSpec(
             lambda: forms.ChoiceField(
                 choices=[("", "—"), *Severity.choices], required=False, label="Severity"
             ),
-            lambda **kw: serializers.ChoiceField(choices=Severity.choices, allow_blank=True, **kw),
+            lambda **kw: serializers.ChoiceField(
+                choices=Severity.choices, allow_blank=True, allow_null=True, **kw
+            ),
         ),
         DetailField(
             "affected_services",
@@ -194,7 +196,9 @@ POSTMORTEM = KindSpec(
                 label="Status-page incident (URL)",
                 help_text="The incident on your status page that this post-mortem explains.",
             ),
-            lambda **kw: serializers.CharField(allow_blank=True, max_length=2000, **kw),
+            lambda **kw: serializers.CharField(
+                allow_blank=True, allow_null=True, max_length=2000, **kw
+            ),
             tidy=_status_url,
             placement="tail",
         ),
@@ -203,7 +207,9 @@ POSTMORTEM = KindSpec(
             lambda: forms.CharField(
                 required=False, max_length=100, label="Status-page incident (id)"
             ),
-            lambda **kw: serializers.CharField(allow_blank=True, max_length=100, **kw),
+            lambda **kw: serializers.CharField(
+                allow_blank=True, allow_null=True, max_length=100, **kw
+            ),
             tidy=_status_id,
             placement="tail",
         ),

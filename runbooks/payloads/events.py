@@ -38,7 +38,7 @@ LABEL_FIELDS = ("source", "severity", "component", "group")
 
 def parse(data: dict, received_at: datetime) -> ParsedBody:
     action = data.get("event_action")
-    if action not in ACTIONS:
+    if not isinstance(action, str) or action not in ACTIONS:
         raise PayloadError("event_action must be trigger, acknowledge or resolve.")
     dedup_key = _optional_text(data, "dedup_key", MAX_DEDUP_KEY)
     if action != "trigger" and not dedup_key:
@@ -78,7 +78,7 @@ def _payload(raw, require: bool) -> dict:
             raise PayloadError(f"payload.{name} is missing or blank.")
     severity = raw.get("severity")
     if severity is not None or require:
-        if severity not in SEVERITIES:
+        if not isinstance(severity, str) or severity not in SEVERITIES:
             raise PayloadError(f"payload.severity must be one of {', '.join(SEVERITIES)}.")
         payload["severity"] = severity
     for name in ("component", "group", "class"):

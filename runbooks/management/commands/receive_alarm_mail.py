@@ -36,7 +36,9 @@ class Command(BaseCommand):
         limit = settings.OPENOPS_WEBHOOK_MAX_BYTES
         body = sys.stdin.buffer.read(limit + 1)
         if len(body) > limit:
-            raise CommandError(f"The mail is larger than {limit} bytes; not stored.", EX_DATAERR)
+            raise CommandError(
+                f"The mail is larger than {limit} bytes; not stored.", returncode=EX_DATAERR
+            )
         source = AlertSource.HEALTHMONITOR
         try:
             parsed = payloads.parse(body, source, timezone.now())
@@ -57,7 +59,9 @@ class Command(BaseCommand):
                 returncode=EX_TEMPFAIL,
             ) from None
         except DatabaseError as exc:
-            raise CommandError(f"The database refused the mail: {exc}", EX_TEMPFAIL) from None
+            raise CommandError(
+                f"The database refused the mail: {exc}", returncode=EX_TEMPFAIL
+            ) from None
         self.stdout.write(
             f"Stored alarm mail {entry.pk} for {receiver.slug}: "
             f"{entry.alert_count} alert{'s' * (entry.alert_count != 1)}."
