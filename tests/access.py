@@ -89,6 +89,8 @@ def _link(secret, provider, form: str):
 OTHER_OBJECTS = {
     "provider-detail": lambda secret, provider: {"slug": provider.slug},
     "provider-chat": lambda secret, provider: {"slug": provider.slug},
+    # POST only, for the provider's admins (tests/test_alarm_sources.py checks who may).
+    "provider-status-page": lambda secret, provider: {"slug": provider.slug},
     "tag-detail": lambda secret, provider: {"slug": "secret-tag"},
     "api-provider-detail": lambda secret, provider: {"slug": provider.slug},
     "api-tag-detail": lambda secret, provider: {"slug": "secret-tag"},

@@ -1,5 +1,6 @@
 """Demo data for `make run`: providers, the four demo users, runbooks with history, their
-alert routes and a month of received alerts (runbooks/demo/alerts.py).
+alert routes, a month of received alerts (runbooks/demo/alerts.py) and the Health Monitor's
+alarm mails and a PagerDuty-style event (runbooks/demo/alarm_sources.py).
 
 `seed()` is idempotent: a second run finds everything in place and changes nothing.
 """
@@ -11,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from runbooks.choices import Kind
+from runbooks.demo.alarm_sources import seed_alarm_sources
 from runbooks.demo.alerts import seed_alerts
 from runbooks.demo.comments import seed_comments
 from runbooks.demo.content import PROVIDERS, RUNBOOKS
@@ -38,8 +40,8 @@ _PEOPLE = [
 
 
 def _seed_people(password: str) -> dict:
-    for slug, name, website in PROVIDERS:
-        people.create_provider(slug, name, website, actor=SYSTEM)
+    for slug, name, website, status_page in PROVIDERS:
+        people.create_provider(slug, name, website, actor=SYSTEM, status_page_url=status_page)
     users = {}
     for username, provider_slug, role, is_staff in _PEOPLE:
         user = people.ensure_user(username, password, actor=SYSTEM)
@@ -92,6 +94,7 @@ def seed() -> None:
     for spec in RUNBOOKS:
         _seed_runbook(spec, users)
     seed_alerts()
+    seed_alarm_sources()
     seed_postmortems()
     seed_reports()
     seed_comments()

@@ -19,7 +19,7 @@ from urllib.parse import quote
 from django.db.models import Max, Min
 from django.utils import timezone
 
-from runbooks import addresses
+from runbooks import addresses, payloads
 from runbooks.demo.content import RUNBOOKS
 from runbooks.models import (
     Alert,
@@ -232,23 +232,23 @@ def _body(alert: DemoAlert, resolved: bool) -> bytes:
 
 
 def _send(provider: Provider, alert: DemoAlert, when: datetime, resolved: bool) -> None:
+    deliver(provider, SOURCES[provider.slug], _body(alert, resolved), when)
+
+
+def deliver(provider: Provider, source: str, body: bytes, when: datetime) -> InboxEntry:
     """Store and process one body, then move what processing stamped "now" back to `when`."""
-    source = SOURCES[provider.slug]
-    entry = InboxEntry.objects.create(
-        provider=provider, source=source, body=_body(alert, resolved), alert_count=1
-    )
+    entry = intake.accept_piped(provider, source, body, payloads.parse(body, source, when))
+    InboxEntry.objects.filter(pk=entry.pk).update(received_at=when)  # times a body leaves out
     intake.process(entry.pk)
     done = InboxEntry.objects.filter(pk=entry.pk, processed_at__isnull=False)
-    if not done.update(received_at=when, processed_at=when):
+    if not done.update(processed_at=when):
         entry.refresh_from_db()
         raise RuntimeError(f"A demo alert body could not be processed: {entry.error}")
     AlertEvent.objects.filter(inbox_entry=entry).update(received_at=when)
-    rows = Alert.objects.filter(
-        provider=provider, fingerprint=alert.fingerprint, starts_at=alert.starts_at
-    )
-    rows.update(last_seen=when)
-    if when == alert.sent[0]:
-        rows.update(first_seen=when)
+    touched = Alert.objects.filter(events__inbox_entry=entry)
+    touched.update(last_seen=when)
+    touched.exclude(events__received_at__lt=when).update(first_seen=when)  # opened by it
+    return entry
 
 
 def _backdate_misses() -> None:

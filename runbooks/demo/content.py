@@ -1,9 +1,19 @@
 """Demo content written for OpenOps: fictional cloud operators and the runbooks they share."""
 
-PROVIDERS = [  # (slug, name, website)
-    ("nordwolke", "Nordwolke Cloud", "https://nordwolke.example"),
-    ("alpenstack", "Alpenstack", "https://alpenstack.example"),
-    ("hansecloud", "Hanse Cloud", "https://hansecloud.example"),
+PROVIDERS = [  # (slug, name, website, status page)
+    (
+        "nordwolke",
+        "Nordwolke Cloud",
+        "https://nordwolke.example",
+        "https://status.nordwolke.example/",
+    ),
+    ("alpenstack", "Alpenstack", "https://alpenstack.example", ""),
+    (
+        "hansecloud",
+        "Hanse Cloud",
+        "https://hansecloud.example",
+        "https://status.hansecloud.example/",
+    ),
 ]
 
 
@@ -1677,7 +1687,8 @@ RUNBOOKS = [
         "visibility": "public",
         "tags": ["openstack", "compute", "nova"],
         "stale": False,
-        "alerts": ["NovaComputeServiceDown", "NovaAgentDown"],
+        # The Health Monitor's failed boots land here too (README, "Alarm mails").
+        "alerts": ["NovaComputeServiceDown", "NovaAgentDown", "HealthMonitor: nova boot"],
         "revisions": [
             {
                 "author": "carol",

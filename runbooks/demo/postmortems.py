@@ -130,6 +130,7 @@ def seed_postmortems() -> None:
             ("Test firmware on the storage VLAN before rollout", "dave", -3),
         ],
         publish={"visibility": Visibility.COMMUNITY},
+        status_incident=("6f1d2c9a", "https://status.nordwolke.example/incidents/6f1d2c9a"),
     )
     _postmortem(
         users["bob"],
@@ -160,7 +161,19 @@ def seed_postmortems() -> None:
 
 
 def _postmortem(
-    author, provider_slug, title, body, *, start, hours, severity, services, used, items, publish
+    author,
+    provider_slug,
+    title,
+    body,
+    *,
+    start,
+    hours,
+    severity,
+    services,
+    used,
+    items,
+    publish,
+    status_incident=("", ""),
 ):
     if Postmortem.objects.filter(title=title).exists():
         return
@@ -174,6 +187,8 @@ def _postmortem(
         incident_end=start + timedelta(hours=hours),
         severity=severity,
         affected_services=services,
+        status_incident_id=status_incident[0],
+        status_incident_url=status_incident[1],
     )
     postmortems.set_runbooks_used(
         postmortem, [{"runbook": slug, "verdict": verdict} for slug, verdict in used], actor=author

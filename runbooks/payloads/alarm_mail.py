@@ -69,7 +69,8 @@ def parse(body: bytes, received_at: datetime) -> ParsedBody:
     context = {"summary": subject, "host": host, "run": match["run"]}
     if match["note"]:
         if command.startswith(RECOVERED) or "recovered" in text.lower():
-            return ParsedBody(alerts=[], recovered=[{"source": SOURCE_LABEL, "cloud": cloud}])
+            recovered = [{"source": SOURCE_LABEL, "cloud": cloud}]
+            return ParsedBody(alerts=[], recovered=recovered, recovered_at=moment)
         return ParsedBody(alerts=[], note="A note of the Health Monitor: kept, raises no alert.")
     if command.startswith(DEFERRED):
         alerts = _deferred(output, cloud, moment, context)

@@ -46,6 +46,7 @@ class ParsedBody:
     # Label sets whose still-firing alerts from this source the body resolves (a Health
     # Monitor "recovered" note resolves its cloud's alarms).
     recovered: list[dict[str, str]] = field(default_factory=list)
+    recovered_at: datetime | None = None
     # Why a body raises no alert at all, for the inbox (a statistics note).
     note: str = ""
 

@@ -151,7 +151,8 @@ def _record(entry: InboxEntry, parsed: payloads.ParsedBody) -> None:
         )
     for selector in parsed.recovered:
         for alert in _firing_with_labels(provider, entry.source, selector):
-            alert.status, alert.ends_at, alert.last_seen = AlertStatus.RESOLVED, now, now
+            alert.status, alert.last_seen = AlertStatus.RESOLVED, now
+            alert.ends_at = parsed.recovered_at or now
             alert.notifications += 1
             changed.append(alert)
             events.append(
