@@ -202,6 +202,7 @@ AXES_HTTP_RESPONSE_CODE = 429
 AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
 # Failures are what we count; a row per successful sign-in would grow with nothing to sweep it.
 AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False  # no start-up banner: it ended up in every command's output (MTA bounces)
 # The client address is the socket's. Behind the proxy it is the right-most X-Forwarded-For
 # entry (python-ipware's modern engine: left-most order, zero proxies listed, not strict):
 # the one the proxy appended; anything left of it came from the client and can be forged.

@@ -8,7 +8,7 @@ count can never tell whether something private exists.
 import django_filters
 
 from runbooks.choices import Status
-from runbooks.models import Alert, AlertStatus, Document, Runbook
+from runbooks.models import Alert, AlertSource, AlertStatus, Document, Runbook
 
 
 class DocumentFilter(django_filters.FilterSet):
@@ -48,11 +48,12 @@ class RunbookFilter(DocumentFilter):
 class AlertFilter(django_filters.FilterSet):
     alertname = django_filters.CharFilter(field_name="alertname", lookup_expr="iexact")
     status = django_filters.ChoiceFilter(choices=AlertStatus.choices)
+    source = django_filters.ChoiceFilter(choices=AlertSource.choices)
     runbook = django_filters.CharFilter(method="filter_runbook", help_text="Runbook slug.")
 
     class Meta:
         model = Alert
-        fields = ["alertname", "status", "runbook"]
+        fields = ["alertname", "status", "source", "runbook"]
 
     def filter_runbook(self, queryset, name, value):
         # Only runbooks the caller may see: the filter must not tell whether a private one exists.

@@ -33,19 +33,27 @@ from itertools import takewhile
 
 from runbooks import inputs
 
-from .base import MAX_NAME, MAX_VALUE, ParsedAlert, ParsedBody, PayloadError, fingerprint_of
+from .base import (
+    MAX_ALERTS,
+    MAX_NAME,
+    MAX_VALUE,
+    ParsedAlert,
+    ParsedBody,
+    PayloadError,
+    fingerprint_of,
+)
 
 ALERT_PREFIX = "HealthMonitor: "
 SOURCE_LABEL = "openstack-health-monitor"
 SUBJECT = re.compile(
     r"(?P<cloud>.*?)/(?P<run>[^/\s]+/\d+): "
-    r"(?:ALARM (?P<rc>-?\d+)|TIMEOUT (?P<timeout>\d*)|(?P<note>Note))(?: (?P<command>.*))?"
+    r"(?:ALARM (?P<rc>-?\d{1,9})|TIMEOUT (?P<timeout>\d{0,9})|(?P<note>Note))(?: (?P<command>.*))?"
 )
 HOST_LINE = re.compile(r"\S+ on (?P<host>[^\s:]+):")
-TIMEOUT_LINE = re.compile(r"\(Timeout: (?P<seconds>\d+)s\)")
+TIMEOUT_LINE = re.compile(r"\(Timeout: (?P<seconds>\d{1,9})s\)")
 DEFERRED = "Deferred alarms"
-DEFERRED_ENTRY = re.compile(r"Error \d+: (?P<command>.*) => (?P<rc>-?\d+)")
-DEFERRED_TIMEOUT = re.compile(r"\s*\(timeout (?P<seconds>\d+)\)\s*\Z")
+DEFERRED_ENTRY = re.compile(r"Error \d{1,9}: (?P<command>.*) => (?P<rc>-?\d{1,9})")
+DEFERRED_TIMEOUT = re.compile(r"\s*\(timeout (?P<seconds>\d{1,9})\)\s*\Z")
 RECOVERED = "Successful iteration"
 CLIS = {"nova", "neutron", "cinder", "glance", "swift", "octavia", "designate", "openstack"}
 VERBS = {"create", "delete", "list", "show", "set", "unset", "add", "remove", "attach"}
@@ -177,6 +185,8 @@ def _deferred(output: str, cloud: str, moment: datetime, context: dict) -> list[
             entries.append([found["command"].strip(), found["rc"], []])
         elif entries:
             entries[-1][2].append(line[1:] if line.startswith(" ") else line)
+    if len(entries) > MAX_ALERTS:
+        raise PayloadError(f"At most {MAX_ALERTS} errors per Deferred alarms mail.")
     alerts: dict[str, ParsedAlert] = {}
     for command, rc, lines in entries:
         details = "\n".join(lines).strip()

@@ -11,6 +11,7 @@ STATUSES = {"firing", "resolved"}
 ACKNOWLEDGED = "acknowledged"
 # Alertmanager's zero time: "no end known yet".
 ZERO_TIME_PREFIX = "0001-01-01"
+MAX_ALERTS = 5000  # per body, whatever the sender
 MAX_LABELS = 100
 MAX_NAME = 200
 MAX_VALUE = 8192

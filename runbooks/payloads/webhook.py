@@ -6,6 +6,7 @@ Both send the same core shape; Grafana adds values and links.
 from runbooks import inputs
 
 from .base import (
+    MAX_ALERTS,
     MAX_NAME,
     MAX_VALUE,
     STATUSES,
@@ -17,7 +18,6 @@ from .base import (
 )
 from .base import string_map as _string_map
 
-MAX_ALERTS = 5000
 MAX_TRUNCATED = 2**31 - 1  # what the column holds
 GRAFANA_EXTRA = ("values", "valueString", "dashboardURL", "panelURL", "silenceURL", "imageURL")
 GRAFANA_URLS = {"dashboardURL", "panelURL", "silenceURL", "imageURL"}

@@ -75,6 +75,7 @@ def alert_list(request):
         "page": page,
         "filters": {name: request.GET.get(name, "") for name in filterset.filters},
         "statuses": AlertStatus.choices,
+        "sources": AlertSource.choices,
         "query": query.urlencode(),
     }
     return render(request, "alerts/list.html", context)

@@ -3,9 +3,10 @@ such as `openops-alarms: "|<venv>/bin/python <openops>/manage.py receive_alarm_m
 cloudx"` (the README, "Alarm mails", has the whole example).
 
 Exit codes follow sysexits.h, so that the MTA does the right thing with the mail: 0 stored;
-65 (EX_DATAERR) not an alarm mail, or too large, so bounced; 75 (EX_TEMPFAIL) the database
-cannot be reached, so the MTA keeps the mail and tries again; 78 (EX_CONFIG) no such provider,
-so the MTA defers the mail until the alias is fixed.
+65 (EX_DATAERR) not an alarm mail, or too large: the MTA bounces it; 75 (EX_TEMPFAIL) the
+database cannot be reached, or the alias names no provider: the MTA keeps the mail and tries
+again (for days), so no alarm is lost while the database or the alias is put right. (Postfix
+bounces every other code, EX_CONFIG included.)
 """
 
 import sys
@@ -19,7 +20,7 @@ from runbooks import payloads, tasks
 from runbooks.models import AlertSource, Provider
 from runbooks.services import intake
 
-EX_DATAERR, EX_TEMPFAIL, EX_CONFIG = 65, 75, 78
+EX_DATAERR, EX_TEMPFAIL = 65, 75
 
 
 class Command(BaseCommand):
@@ -49,7 +50,9 @@ class Command(BaseCommand):
                 receiver = Provider.objects.filter(slug=provider).first()
                 if receiver is None:
                     raise CommandError(
-                        f"No provider {provider!r} (see `create_provider`).", returncode=EX_CONFIG
+                        f"No provider {provider!r} (see `create_provider`): fix the alias; the "
+                        "mail system will try again.",
+                        returncode=EX_TEMPFAIL,
                     )
                 entry = intake.accept_piped(receiver, source, body, parsed)
                 tasks.process_on_commit(entry.pk)
