@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint format bench bench-scale clean
+.PHONY: install run test lint format bench bench-inprocess bench-scale clean
 
 install: $(STAMP)
 
@@ -47,11 +47,16 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Over HTTP: gunicorn, wrk, django-wiki and the floor side by side (bench/README.md).
 bench: install
+	$(BIN)/python bench/over_http.py
+
+# In-process micro-benchmarks (render, resolve(), test-client pages).
+bench-inprocess: install
 	$(BIN)/python bench/run.py
 
 bench-scale: install
-	$(BIN)/python bench/run.py --scale
+	$(BIN)/python bench/over_http.py --scale
 
 clean:
 	rm -rf $(VENV) var staticfiles
