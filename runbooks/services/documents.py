@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.text import slugify
 
-from runbooks import inputs, markdown
+from runbooks import inputs, markdown, pagecache
 from runbooks.choices import Status, Visibility
 from runbooks.kinds.registry import KINDS
 from runbooks.models import Document, Event, Provider, Revision
@@ -392,7 +392,7 @@ def rerender_all(progress=None, batch: int = 200) -> tuple[int, int]:
     from it, are refreshed. Returns (changed, total).
     """
     changed = total = 0
-    queryset = Revision.objects.order_by("pk").only("pk", "body", "html", "toc")
+    queryset = Revision.objects.order_by("pk").only("pk", "document_id", "body", "html", "toc")
     for revision in queryset.iterator(chunk_size=batch):
         total += 1
         try:
@@ -401,6 +401,7 @@ def rerender_all(progress=None, batch: int = 200) -> tuple[int, int]:
             continue
         if (rendered.html, rendered.toc) != (revision.html, revision.toc):
             Revision.objects.filter(pk=revision.pk).update(html=rendered.html, toc=rendered.toc)
+            pagecache.touch([revision.document_id])
             changed += 1
         if progress and total % 1000 == 0:
             progress(f"… {total} revisions")

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from runbooks import payloads, resolution
+from runbooks import pagecache, payloads, resolution
 from runbooks.models import (
     Alert,
     AlertEvent,
@@ -198,6 +198,7 @@ def _freshness(provider, new: list[Alert], now) -> None:
     }
     if critical:
         Runbook.objects.filter(pk__in=critical, critical_since=None).update(critical_since=now)
+        pagecache.touch(critical)
         capped = Runbook.objects.filter(
             pk__in=critical, review_interval_days__gt=CRITICAL_REVIEW_DAYS
         )

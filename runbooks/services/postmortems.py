@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from runbooks import inputs
+from runbooks import inputs, pagecache
 from runbooks.models import (
     ActionItem,
     Alert,
@@ -146,6 +146,7 @@ def set_runbooks_used(postmortem: Postmortem, uses: list[dict], *, actor) -> lis
         bad = use.verdict in (RunbookUse.Verdict.OUTDATED, RunbookUse.Verdict.WRONG)
         if bad and use.revision_id == use.runbook.current_revision_id:
             Runbook.objects.filter(pk=use.runbook.pk).update(review_due_at=timezone.now())
+    pagecache.touch([postmortem.pk, *touched, *(use.runbook.pk for use in checked)])
     return checked
 
 

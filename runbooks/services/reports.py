@@ -4,6 +4,7 @@ those who may edit the report, and only to a runbook the actor may see."""
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from runbooks import pagecache
 from runbooks.models import Report, Runbook
 from runbooks.visibility import can_edit
 
@@ -49,3 +50,4 @@ def set_runbook_revision(report: Report, number: int | None, *, actor) -> None:
     if revision is None:
         raise ValidationError({"runbook_revision": f"{runbook.slug} has no revision {number}."})
     Report.objects.filter(pk=report.pk).update(subject_revision=revision)
+    pagecache.touch([report.pk, runbook.pk])

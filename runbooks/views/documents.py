@@ -15,7 +15,7 @@ from django.utils.module_loading import import_string
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
-from runbooks import access, diffing, markdown, sensitive
+from runbooks import access, diffing, markdown, pagecache, sensitive
 from runbooks.choices import RELEASED_STATUSES, Status
 from runbooks.forms import DocumentForm, NewDocumentForm, PublishForm
 from runbooks.kinds.registry import KINDS
@@ -82,6 +82,13 @@ def _components(user, kind):
 
 def document_detail(request, kind, slug):
     document = access.get_document(request.user, kind, slug)
+    if pagecache.cacheable(request):  # the same bytes for every anonymous visitor
+        return pagecache.serve(request, document, _detail_page)
+    return _detail_page(request, document)
+
+
+def _detail_page(request, document):
+    kind = document.kind
     context = {
         **kind_context(kind),
         "document": document,
