@@ -116,7 +116,7 @@ def _full(run: Path, env: dict, args) -> dict:
         figures["resolve API"] = _wrk(
             run,
             "openops",
-            "/api/v1/resolve/?alertname=BenchAlert__N__",
+            "/api/v1/resolve/?alertname=BenchAlert__N__&severity=critical",
             args.seconds,
             vary=args.routes,
         )
