@@ -5,6 +5,8 @@ user may not see is `Http404`, exactly like what does not exist; what they may s
 is `PermissionDenied` (403). The API turns an anonymous caller's 404 into a 401.
 """
 
+from datetime import datetime
+
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
@@ -35,6 +37,17 @@ def check(user, action: str, document: Document) -> None:
     """PermissionDenied unless `user` may do `action` to a document they can see."""
     if not allows(user, action, document):
         raise PermissionDenied(RULES[action][1])
+
+
+def page_stamp(user, kind: str, slug: str) -> tuple[int, datetime]:
+    """(id, page_changed_at) of the document `user` may see, without loading it: the same
+    check as `get_document` for reading, for a page served from the cache."""
+    # The shared table alone (the kind's own row is not needed to decide), unordered.
+    visible = Document.objects.visible_to(user).filter(kind=kind, slug=slug).order_by()
+    found = visible.values_list("pk", "page_changed_at")[:1]
+    if not found:
+        raise Http404(f"No {kind} with this address is visible to you.")
+    return found[0]
 
 
 def get_document(user, kind: str, slug: str, action: str = VIEW) -> Document:

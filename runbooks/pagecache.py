@@ -21,6 +21,7 @@ hit, so a document made private is gone from the cache the moment it is.
 """
 
 import hashlib
+from datetime import datetime
 from functools import cache
 
 from django.conf import settings
@@ -63,18 +64,19 @@ def cacheable(request) -> bool:
     )
 
 
-def serve(request, document, render):
-    """The anonymous page of `document` (already checked visible), from the cache or from
-    `render(request, document)`, with ETag and Last-Modified; 304 when the client has it."""
-    key = _key(request, document)
+def serve(request, stamp: tuple[int, datetime], render):
+    """The anonymous page of the document with `stamp` (id, page_changed_at; already checked
+    visible), from the cache or from `render()`, with ETag and Last-Modified; 304 when the
+    client has it."""
+    key = _key(request, *stamp)
     etag = quote_etag(key.rsplit(":", 1)[-1])
-    modified = int(document.page_changed_at.timestamp())
+    modified = int(stamp[1].timestamp())
     if _not_modified(request, etag, modified):
         response = _response_class()(status=304)
     else:
         content = shared_cache.get(key)
         if content is None:
-            response = render(request, document)
+            response = render()
             if response.status_code != 200 or response.cookies:
                 return response  # anything personal or unusual is never stored
             content = response.content
@@ -87,18 +89,12 @@ def serve(request, document, render):
     return response
 
 
-def _key(request, document) -> str:
+def _key(request, pk: int, changed: datetime) -> str:
     minute = int(timezone.now().timestamp() // 60)
     query = request.META.get("QUERY_STRING", "")
-    parts = (
-        document.pk,
-        document.page_changed_at.isoformat(),
-        minute,
-        query,
-        _code_version(),
-    )
+    parts = (pk, changed.isoformat(), minute, query, _code_version())
     digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
-    return f"openops:page:{document.pk}:{digest}"
+    return f"openops:page:{pk}:{digest}"
 
 
 def _not_modified(request, etag: str, modified: int) -> bool:

@@ -7,6 +7,7 @@ from django.db.models import Q
 
 from runbooks import alerting, inputs
 from runbooks.models import AlertRoute, Provider, Runbook, roles_of
+from runbooks.models.documents import visible_to_provider_q
 from runbooks.services.routes import record_miss
 
 MAX_LABELS = 64
@@ -33,10 +34,12 @@ def _candidates(keys: list[str], provider: Provider | None):
     scope = Q(provider__isnull=True)
     if provider is not None:
         scope |= Q(provider=provider)
-    visible = Runbook.objects.visible_to_provider(provider).values("pk")
+    # A join on the route's runbook, not `runbook__in=<subquery>`: SQLite would list every
+    # visible runbook first (a scan that grows with the corpus).
+    visible = visible_to_provider_q(provider, on="runbook__")
     return (
         AlertRoute.objects.filter(alertname_key__in=keys)
-        .filter(scope, runbook__in=visible)
+        .filter(scope, visible)
         .select_related("runbook__provider")
     )
 

@@ -27,16 +27,27 @@ class Tag(models.Model):
         return reverse("tag-detail", args=[self.slug])
 
 
-def _released_q() -> Q:
-    """Published or archived, and out of any embargo."""
-    return Q(status__in=RELEASED_STATUSES) & (
-        Q(embargo_until__isnull=True) | Q(embargo_until__lte=timezone.now())
+def _released_q(on: str = "") -> Q:
+    """Published or archived, and out of any embargo (of the document at `on`, e.g.
+    "runbook__", or of the row itself)."""
+    return Q(**{f"{on}status__in": RELEASED_STATUSES}) & (
+        Q(**{f"{on}embargo_until__isnull": True}) | Q(**{f"{on}embargo_until__lte": timezone.now()})
     )
 
 
-def _shared_q() -> Q:
+def _shared_q(on: str = "") -> Q:
     """Released, and meant for everyone signed in (DESIGN §3 rule b)."""
-    return _released_q() & Q(visibility__in=[Visibility.PUBLIC, Visibility.COMMUNITY])
+    shared = [Visibility.PUBLIC, Visibility.COMMUNITY]
+    return _released_q(on) & Q(**{f"{on}visibility__in": shared})
+
+
+def visible_to_provider_q(provider, on: str = "") -> Q:
+    """What every member of `provider` sees regardless of who they are; with no provider,
+    what every signed-in user sees (alert resolution). `on` names the relation to the
+    document (e.g. "runbook__"), so that a query can join instead of asking a subquery."""
+    if provider is None:
+        return _shared_q(on)
+    return _shared_q(on) | Q(**{f"{on}provider": provider})
 
 
 class DocumentQuerySet(models.QuerySet):
@@ -54,11 +65,8 @@ class DocumentQuerySet(models.QuerySet):
         return self.filter(q)
 
     def visible_to_provider(self, provider) -> "DocumentQuerySet":
-        """What every member of `provider` sees regardless of who they are; with no provider,
-        what every signed-in user sees (alert resolution)."""
-        if provider is None:
-            return self.filter(_shared_q())
-        return self.filter(_shared_q() | Q(provider=provider))
+        """See `visible_to_provider_q`."""
+        return self.filter(visible_to_provider_q(provider))
 
     def of_kind(self, kind: str) -> "DocumentQuerySet":
         return self.filter(kind=kind)

@@ -81,10 +81,11 @@ def _components(user, kind):
 
 
 def document_detail(request, kind, slug):
-    document = access.get_document(request.user, kind, slug)
     if pagecache.cacheable(request):  # the same bytes for every anonymous visitor
-        return pagecache.serve(request, document, _detail_page)
-    return _detail_page(request, document)
+        stamp = access.page_stamp(request.user, kind, slug)
+        fetch = lambda: _detail_page(request, access.get_document(request.user, kind, slug))  # noqa: E731
+        return pagecache.serve(request, stamp, fetch)
+    return _detail_page(request, access.get_document(request.user, kind, slug))
 
 
 def _detail_page(request, document):
