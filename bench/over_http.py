@@ -40,7 +40,10 @@ def main() -> None:
     parser.add_argument("--alerts", type=int, default=100_000)
     parser.add_argument("--seconds", type=int, default=10, help="per measurement")
     parser.add_argument("--no-wiki", action="store_true", help="skip django-wiki")
-    parser.add_argument("--scale", action="store_true", help="100 / 10,000 / 100,000 runbooks")
+    parser.add_argument("--scale", action="store_true", help="page, /r/ and search as it grows")
+    parser.add_argument(
+        "--steps", default="100,10000,100000", help="--scale: the numbers of runbooks"
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is needed (apt-get install wrk).")
@@ -322,7 +325,7 @@ def _scale(run: Path, env: dict, args) -> dict:
 
     seed.seed(0, 0, 0)
     results, have = {}, 0
-    for count in (100, 10_000, 100_000):
+    for count in map(int, args.steps.split(",")):
         seed.add_runbooks(have, count)
         have = count
         step = {}

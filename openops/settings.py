@@ -120,9 +120,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     if DATABASES["default"]["NAME"].startswith(str(VAR_DIR)):
         VAR_DIR.mkdir(exist_ok=True)
-else:
-    DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Keep a worker's connection between requests (SQLite too: opening one and setting its pragmas
+# cost more than a cached page); checked before reuse.
+DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # SQLite cannot enforce "one miss row per (name, provider)" when provider is NULL; there its
 # IMMEDIATE write transactions serialise the update-then-create in services.record_miss.
