@@ -28,6 +28,7 @@ from django.conf import settings
 from django.core.cache import cache as shared_cache
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
+from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.http import http_date, parse_http_date_safe, quote_etag
 
@@ -70,9 +71,11 @@ def serve(request, stamp: tuple[int, datetime], render):
     client has it."""
     key = _key(request, *stamp)
     etag = quote_etag(key.rsplit(":", 1)[-1])
-    modified = int(stamp[1].timestamp())
+    # The page as of this minute: its relative times move on with the minute, not only with
+    # writes, so the minute's start is as early as Last-Modified can be.
+    modified = max(int(stamp[1].timestamp()), _minute() * 60)
     if _not_modified(request, etag, modified):
-        response = _response_class()(status=304)
+        response = HttpResponse(status=304)
     else:
         content = shared_cache.get(key)
         if content is None:
@@ -81,7 +84,7 @@ def serve(request, stamp: tuple[int, datetime], render):
                 return response  # anything personal or unusual is never stored
             content = response.content
             shared_cache.set(key, content, TIMEOUT)
-        response = _response_class()(content, content_type="text/html; charset=utf-8")
+        response = HttpResponse(content, content_type="text/html; charset=utf-8")
     response["ETag"] = etag
     response["Last-Modified"] = http_date(modified)
     response["Cache-Control"] = "no-cache"  # keep it, but ask again (a 304 is cheap)
@@ -89,10 +92,13 @@ def serve(request, stamp: tuple[int, datetime], render):
     return response
 
 
+def _minute() -> int:
+    return int(timezone.now().timestamp() // 60)
+
+
 def _key(request, pk: int, changed: datetime) -> str:
-    minute = int(timezone.now().timestamp() // 60)
     query = request.META.get("QUERY_STRING", "")
-    parts = (pk, changed.isoformat(), minute, query, _code_version())
+    parts = (pk, changed.isoformat(), _minute(), query, _code_version())
     digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
     return f"openops:page:{pk}:{digest}"
 
@@ -102,13 +108,7 @@ def _not_modified(request, etag: str, modified: int) -> bool:
     if if_none_match is not None:
         return etag in [tag.strip() for tag in if_none_match.split(",")]
     since = parse_http_date_safe(request.headers.get("If-Modified-Since") or "")
-    return since is not None and modified <= since and _same_minute(since)
-
-
-def _same_minute(since: int) -> bool:
-    """Last-Modified alone cannot see the minute move on (relative times): it holds only
-    within the minute the client last fetched the page."""
-    return int(timezone.now().timestamp() // 60) == since // 60
+    return since is not None and modified <= since
 
 
 @cache
@@ -122,12 +122,6 @@ def _code_version() -> str:
                 digest.update(path.name.encode())
                 digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
-
-
-def _response_class():
-    from django.http import HttpResponse
-
-    return HttpResponse
 
 
 # --- What changes a page ---------------------------------------------------------------------

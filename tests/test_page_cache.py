@@ -20,7 +20,7 @@ from tests.conftest import client_for
 
 
 @pytest.fixture(autouse=True)
-def empty_cache():
+def empty_cache(within_one_minute):
     cache.clear()
     yield
     cache.clear()
