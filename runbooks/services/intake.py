@@ -197,8 +197,11 @@ def _freshness(provider, new: list[Alert], now) -> None:
         a.runbook_id for a in new if a.runbook_id and a.labels.get("severity") == "critical"
     }
     if critical:
-        Runbook.objects.filter(pk__in=critical, critical_since=None).update(critical_since=now)
-        pagecache.touch(critical)
+        newly = Runbook.objects.filter(pk__in=critical, critical_since=None)
+        newly = list(newly.values_list("pk", flat=True))
+        if newly:  # the first critical alert of these runbooks
+            Runbook.objects.filter(pk__in=newly).update(critical_since=now)
+            pagecache.touch(newly)
         capped = Runbook.objects.filter(
             pk__in=critical, review_interval_days__gt=CRITICAL_REVIEW_DAYS
         )
