@@ -81,8 +81,9 @@ def _route(runbook):
     )
 
 
-# Anonymous pages show neither routes, nor reviews, nor report counts (signed-in readers see
-# those, and their pages are never cached); the signals touch the page for them all the same.
+# Anonymous pages show community routes (below), but neither a provider's routes, nor reviews,
+# nor report counts (signed-in readers see those, and their pages are never cached); the
+# signals touch the page for them all the same.
 WRITES = {
     # name: (write(runbook, world), text that must appear, text that must disappear)
     "new revision": (
@@ -233,3 +234,15 @@ def test_private_and_draft_documents_are_never_stored(alice, make_runbook, provi
     page = client_for(alice).get(private.get_absolute_url())
     assert page.status_code == 200 and "ETag" not in page
     assert not [key for key in cache._cache if f":page:{private.pk}:" in key]
+
+
+def test_community_routes_show_and_leave_at_once(make_runbook, carol):
+    community = make_runbook(carol, title="Nova compute down", visibility=Visibility.PUBLIC)
+    url = community.get_absolute_url()
+    assert "NovaComputeServiceDown" not in anonymous(url)
+    route = routes.save_route(alertname="NovaComputeServiceDown", runbook=community, actor=SYSTEM)
+    page = anonymous(url)
+    assert "NovaComputeServiceDown" in page and page == fresh(url)
+    routes.delete_route(route, actor=carol)
+    page = anonymous(url)
+    assert "NovaComputeServiceDown" not in page and page == fresh(url)
