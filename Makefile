@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Test processes: one per core of CI's two-core machine (`make test TEST_PROCESSES=0` runs serially).
+TEST_PROCESSES ?= 2
 
 .PHONY: install run test lint format bench bench-inprocess bench-scale clean
 
@@ -37,7 +39,7 @@ test: install
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_PROCESSES)
 
 lint: install
 	$(BIN)/ruff format --check .
