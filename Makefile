@@ -8,7 +8,7 @@ PORT ?= 8000
 # Test processes: one per core of CI's two-core machine (`make test TEST_PROCESSES=0` runs serially).
 TEST_PROCESSES ?= 2
 
-.PHONY: install run test lint format bench bench-inprocess bench-scale clean
+.PHONY: install run test lint format bench bench-inprocess bench-scale bench-storm clean
 
 install: $(STAMP)
 
@@ -59,6 +59,10 @@ bench-inprocess: install
 
 bench-scale: install
 	$(BIN)/python bench/over_http.py --scale
+
+# Four senders for two minutes while the worker is killed twice; fails if anything is lost or doubled.
+bench-storm: install
+	$(BIN)/python bench/storm.py
 
 clean:
 	rm -rf $(VENV) var staticfiles
