@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "axes",
+    "csp",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -69,6 +70,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "runbooks.api.errors.RequestLimitsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -150,13 +152,40 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "openops@localhost")
 # --- Security -------------------------------------------------------------------------------
 TLS = env_bool("OPENOPS_TLS", not DEBUG)
 SECURE_SSL_REDIRECT = TLS
+# Probes (load balancers, compose, Kubernetes) ask over plain HTTP inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz/$", r"^readyz/$"]
 SESSION_COOKIE_SECURE = TLS
 CSRF_COOKIE_SECURE = TLS
 SECURE_HSTS_SECONDS = 31536000 if TLS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = TLS
+# Preload is on by default (`check --deploy` clean); a domain not meant for browsers' preload
+# list (it is hard to leave) sets OPENOPS_HSTS_PRELOAD=false.
+SECURE_HSTS_PRELOAD = TLS and env_bool("OPENOPS_HSTS_PRELOAD", True)
 if env_bool("OPENOPS_BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_REFERRER_POLICY = "same-origin"
+# Content Security Policy on every response (django-csp): scripts and styles only from our own
+# static files — no inline script, no style attribute, no eval — and nothing may frame a page,
+# load a plugin, rebase links or post a form elsewhere. Images may come from https (runbooks
+# show diagrams kept elsewhere; the sanitiser already allows only http/https sources). The API
+# docs page alone relaxes style-src (openops/urls.py says why). Violations are reported to
+# /csp-report/, which logs them (rate-limited).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "https:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "report-uri": "/csp-report/",
+    }
+}
+OPENOPS_CSP_REPORT_RATE = 60  # reports a minute from one client address
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True

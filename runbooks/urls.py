@@ -17,6 +17,7 @@ from runbooks.views import (
     postmortems,
     providers,
     search,
+    security,
     tokens,
 )
 
@@ -79,6 +80,7 @@ urlpatterns = [
     path("", home.home, name="home"),
     path("healthz/", health.healthz, name="healthz"),
     path("readyz/", health.readyz, name="readyz"),
+    path("csp-report/", security.csp_report, name="csp-report"),
     path("providers/<slug:slug>/", providers.provider_detail, name="provider-detail"),
     path("providers/<slug:slug>/chat/", chat.chat_targets, name="provider-chat"),
     path(
