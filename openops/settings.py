@@ -310,6 +310,10 @@ CELERY_BEAT_SCHEDULE = {
 # --- Product limits -------------------------------------------------------------------------
 OPENOPS_DEMO_PASSWORD = env_str("OPENOPS_DEMO_PASSWORD", "openops-demo")
 OPENOPS_WEBHOOK_RATE = env_int("OPENOPS_WEBHOOK_RATE", 1200, minimum=1)
+# API writes a minute per token, else per signed-in user (429 with Retry-After over it).
+OPENOPS_API_WRITE_RATE = env_int("OPENOPS_API_WRITE_RATE", 600, minimum=1)
+# Failed token authentications a minute per client address; over it every token is refused.
+OPENOPS_TOKEN_FAILURE_RATE = env_int("OPENOPS_TOKEN_FAILURE_RATE", 30, minimum=1)
 OPENOPS_MAX_MARKDOWN_BYTES = 256 * 1024
 # Chat rooms and webhooks on private addresses (an internal homeserver; tests on loopback).
 OPENOPS_CHAT_ALLOW_PRIVATE = env_bool("OPENOPS_CHAT_ALLOW_PRIVATE", False)
@@ -327,6 +331,7 @@ REST_FRAMEWORK = {
         "runbooks.api.permissions.TokenScopes",
         "runbooks.api.permissions.SignedInToWrite",
     ],
+    "DEFAULT_THROTTLE_CLASSES": ["runbooks.api.throttles.WriteRate"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "runbooks.api.pagination.Pagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -30,6 +30,19 @@ def hit(key: str, per_minute: int) -> tuple[bool, int]:
     return count <= per_minute, max(1, WINDOW_SECONDS - int(now % WINDOW_SECONDS))
 
 
+def exceeded(key: str, per_minute: int) -> tuple[bool, int]:
+    """Whether `key` is already over `per_minute` in this window, without counting; (over,
+    seconds until the window resets)."""
+    now = time.time()
+    window = int(now // WINDOW_SECONDS)
+    if uses_shared_cache():
+        count = cache.get(f"rate:{key}:{window}", 0)
+    else:
+        found = RateCounter.objects.filter(key=key, window=window).values_list("count", flat=True)
+        count = found.first() or 0
+    return count >= per_minute, max(1, WINDOW_SECONDS - int(now % WINDOW_SECONDS))
+
+
 def _count_in_cache(key: str, window: int) -> int:
     window_key = f"rate:{key}:{window}"
     cache.add(window_key, 0, timeout=2 * WINDOW_SECONDS)

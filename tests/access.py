@@ -21,7 +21,7 @@ from runbooks.services import comments, documents, routes, tokens
 from runbooks.services.base import SYSTEM
 
 # Patterns that show no document content at all.
-OPEN = {"login", "logout", "healthz", "readyz", "schema", "api-docs", "api-root"}
+OPEN = {"login", "logout", "healthz", "readyz", "csp-report", "schema", "api-docs", "api-root"}
 
 # Kind pages and API routes (by action) that answer POST only; a GET is refused with 405.
 POST_ONLY = {

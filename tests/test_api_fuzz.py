@@ -45,8 +45,10 @@ def api_schema(db):
 
 
 @pytest.fixture
-def editor_token(alice, bob, provider_a, provider_b):
-    """Data worth exploring, and a token that may change some of it."""
+def editor_token(alice, bob, provider_a, provider_b, settings):
+    """Data worth exploring, and a token that may change some of it (as many times as the
+    fuzzer likes: the write rate is tested in test_rate_limits.py)."""
+    settings.OPENOPS_API_WRITE_RATE = 10**9
     for title, provider, visibility in [
         ("Ceph OSD down", provider_a, Visibility.PUBLIC),
         ("Private runbook", provider_a, Visibility.PROVIDER),

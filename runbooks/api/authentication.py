@@ -1,9 +1,12 @@
 """`Authorization: Bearer <token>` authentication against hashed tokens."""
 
+from axes.helpers import get_client_ip_address
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.exceptions import AuthenticationFailed, Throttled
 
+from runbooks import ratelimit
 from runbooks.models import Token, hash_token
 from runbooks.services.tokens import touch_token
 
@@ -23,22 +26,33 @@ class BearerTokenAuthentication(BaseAuthentication):
         try:
             secret = parts[1].decode("ascii")
         except UnicodeDecodeError:
-            raise AuthenticationFailed("The token is not valid.") from None
-        token = token_for_secret(secret)
+            secret = ""  # never valid: counted as a failure like any wrong token
+        token = token_for_secret(secret, request)
         return (token.user or AnonymousUser(), token)
 
     def authenticate_header(self, request) -> str:
         return 'Bearer realm="openops"'
 
 
-def token_for_secret(secret: str) -> Token:
-    """The live token with this secret (marked as used), or AuthenticationFailed (401)."""
+def token_for_secret(secret: str, request) -> Token:
+    """The live token with this secret (marked as used), or AuthenticationFailed (401).
+
+    Failures are counted per client address (OPENOPS_TOKEN_FAILURE_RATE a minute); over it,
+    every token from that address is refused with 429 until the minute ends, unchecked, so
+    guessing learns nothing more."""
+    key = f"token-failures:{get_client_ip_address(request) or 'unknown'}"
+    over, retry_after = ratelimit.exceeded(key, settings.OPENOPS_TOKEN_FAILURE_RATE)
+    if over:
+        raise Throttled(retry_after, "Too many failed token authentications from this address.")
     token = (
         Token.objects.select_related("user", "provider")
         .filter(digest=hash_token(secret), revoked_at__isnull=True)
         .first()
+        if secret
+        else None
     )
     if token is None or (token.user is not None and not token.user.is_active):
+        ratelimit.hit(key, settings.OPENOPS_TOKEN_FAILURE_RATE)
         raise AuthenticationFailed("The token is not valid or was revoked.")
     touch_token(token)
     return token

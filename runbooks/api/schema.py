@@ -22,11 +22,14 @@ DESCRIPTIONS = {
     "413": "The request body is larger than allowed.",
     "414": "The URL is longer than 4096 characters.",
     "415": "The body is not JSON.",
+    "429": "Too many writes from this token or user (OPENOPS_API_WRITE_RATE), or too many "
+    "failed token authentications from this address; Retry-After gives the seconds to wait.",
 }
+RETRY_AFTER = {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}}
 
 
 def _errors_for(method: str, path: str) -> list[str]:
-    codes = ["400", "401", "403", "404", "414"]
+    codes = ["400", "401", "403", "404", "414", "429"]
     if method in {"post", "put", "patch"}:
         codes += ["413", "415"]
     if method == "patch" or path.endswith("/restore/"):
@@ -45,13 +48,13 @@ def add_error_responses(result, generator, request, public):
         for method, operation in operations.items():
             responses = operation.setdefault("responses", {})
             for code in _errors_for(method, path):
-                responses.setdefault(
-                    code,
-                    {
-                        "description": DESCRIPTIONS[code],
-                        "content": {"application/json": {"schema": reference}},
-                    },
-                )
+                response = {
+                    "description": DESCRIPTIONS[code],
+                    "content": {"application/json": {"schema": reference}},
+                }
+                if code == "429":
+                    response["headers"] = RETRY_AFTER
+                responses.setdefault(code, response)
     return result
 
 
