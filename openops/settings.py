@@ -71,6 +71,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
+    "runbooks.audit.AuditContextMiddleware",
     "runbooks.api.errors.RequestLimitsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -305,6 +306,7 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-events": {"task": "runbooks.tasks.sweep_events", "schedule": 60.0},
     # Digests and reminders: daily at 06:00 UTC, before most operators' day starts.
     "daily-mail": {"task": "runbooks.tasks.daily_mail", "schedule": crontab(hour=6, minute=0)},
+    "prune-audit": {"task": "runbooks.tasks.prune_audit", "schedule": crontab(hour=3, minute=30)},
 }
 
 # --- Product limits -------------------------------------------------------------------------
@@ -314,6 +316,8 @@ OPENOPS_WEBHOOK_RATE = env_int("OPENOPS_WEBHOOK_RATE", 1200, minimum=1)
 OPENOPS_API_WRITE_RATE = env_int("OPENOPS_API_WRITE_RATE", 600, minimum=1)
 # Failed token authentications a minute per client address; over it every token is refused.
 OPENOPS_TOKEN_FAILURE_RATE = env_int("OPENOPS_TOKEN_FAILURE_RATE", 30, minimum=1)
+# Days the audit log keeps an entry (a daily beat task deletes older ones).
+OPENOPS_AUDIT_DAYS = env_int("OPENOPS_AUDIT_DAYS", 365, minimum=1)
 OPENOPS_MAX_MARKDOWN_BYTES = 256 * 1024
 # Chat rooms and webhooks on private addresses (an internal homeserver; tests on loopback).
 OPENOPS_CHAT_ALLOW_PRIVATE = env_bool("OPENOPS_CHAT_ALLOW_PRIVATE", False)

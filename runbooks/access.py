@@ -10,8 +10,9 @@ from datetime import datetime
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
+from runbooks import audit
 from runbooks.kinds.registry import KINDS
-from runbooks.models import Document
+from runbooks.models import AuditEntry, Document, Role, roles_of
 from runbooks.visibility import can_delete, can_edit, can_publish
 
 VIEW, EDIT, PUBLISH, DELETE = "view", "edit", "publish", "delete"
@@ -46,7 +47,7 @@ def page_stamp(user, kind: str, slug: str) -> tuple[int, datetime]:
     visible = Document.objects.visible_to(user).filter(kind=kind, slug=slug).order_by()
     found = visible.values_list("pk", "page_changed_at")[:1]
     if not found:
-        raise Http404(f"No {kind} with this address is visible to you.")
+        raise refused(user, kind, slug)
     return found[0]
 
 
@@ -58,6 +59,36 @@ def get_document(user, kind: str, slug: str, action: str = VIEW) -> Document:
     try:
         document = queryset.get(slug=slug)
     except queryset.model.DoesNotExist:
-        raise Http404(f"No {kind} with this address is visible to you.") from None
+        raise refused(user, kind, slug) from None
     check(user, action, document)
     return document
+
+
+def audit_entries(user):
+    """The audit entries `user` may read: staff every provider's and the site's, a provider's
+    admins that provider's; None for everyone else (the page is then a 404)."""
+    if not user.is_authenticated:
+        return None
+    if user.is_staff or user.is_superuser:
+        return AuditEntry.objects.all()
+    administered = [pk for pk, role in roles_of(user).items() if role == Role.ADMIN]
+    return AuditEntry.objects.filter(provider_id__in=administered) if administered else None
+
+
+def audit_target(user, entry: AuditEntry) -> str:
+    """What the entry was done to, as `user` may read it: the title of a document private to a
+    provider they are not in is withheld."""
+    if entry.private and entry.provider_id not in roles_of(user):
+        provider = entry.provider.name if entry.provider else "a provider"
+        return f"a private document of {provider}"
+    return entry.target
+
+
+def refused(user, kind: str, slug: str) -> Http404:
+    """The 404 for a document `user` may not see; when it exists (it is private to someone),
+    the attempt goes to the audit log. The answer is the same either way."""
+    hidden = Document.objects.filter(kind=kind, slug=slug).select_related("provider").first()
+    if hidden is not None:
+        actor = user if user.is_authenticated else None
+        audit.record(audit.Action.ACCESS_REFUSED, actor=actor, document=hidden)
+    return Http404(f"No {kind} with this address is visible to you.")

@@ -15,6 +15,7 @@ from runbooks.models import (
     Alert,
     AlertEvent,
     AlertRoute,
+    AuditEntry,
     ChatDelivery,
     ChatTarget,
     Comment,
@@ -147,6 +148,16 @@ class ReportAdmin(ReadOnlyAdmin):
     list_display = ["title", "outcome", "subject", "provider", "status", "updated_at"]
     list_filter = ["outcome", "status", "provider"]
     search_fields = ["title", "slug"]
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdmin):
+    """The audit log is append-only: the admin shows it, like /audit/, and changes nothing."""
+
+    list_display = ["at", "actor_name", "action", "target", "provider", "via", "address"]
+    list_filter = ["action", "via", "provider"]
+    search_fields = ["actor_name", "target"]
+    date_hierarchy = "at"
 
 
 @admin.register(Comment)

@@ -8,7 +8,7 @@ count can never tell whether something private exists.
 import django_filters
 
 from runbooks.choices import Status
-from runbooks.models import Alert, AlertSource, AlertStatus, Document, Runbook
+from runbooks.models import Alert, AlertSource, AlertStatus, AuditEntry, Document, Runbook
 
 
 class DocumentFilter(django_filters.FilterSet):
@@ -43,6 +43,19 @@ class RunbookFilter(DocumentFilter):
 
     def filter_stale(self, queryset, name, value):
         return queryset.stale(value)
+
+
+class AuditFilter(django_filters.FilterSet):
+    action = django_filters.ChoiceFilter(choices=AuditEntry.Action.choices)
+    via = django_filters.ChoiceFilter(choices=AuditEntry.Via.choices)
+    actor = django_filters.CharFilter(field_name="actor_name", lookup_expr="icontains")
+    provider = django_filters.CharFilter(field_name="provider__slug")
+    since = django_filters.DateFilter(field_name="at", lookup_expr="date__gte")
+    until = django_filters.DateFilter(field_name="at", lookup_expr="date__lte")
+
+    class Meta:
+        model = AuditEntry
+        fields = ["action", "via", "actor", "provider", "since", "until"]
 
 
 class AlertFilter(django_filters.FilterSet):

@@ -131,3 +131,11 @@ def daily_mail() -> dict:
         "digests": notifications.send_digests(),
         "stale": notifications.stale_digests(),
     }
+
+
+@shared_task
+def prune_audit() -> int:
+    """Periodic (daily): the audit log keeps OPENOPS_AUDIT_DAYS days."""
+    from runbooks import audit
+
+    return audit.prune()

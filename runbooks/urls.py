@@ -6,6 +6,7 @@ from django.utils.module_loading import import_string
 from runbooks.kinds.registry import KINDS
 from runbooks.views import (
     alerts,
+    audit,
     changes,
     chat,
     comments,
@@ -81,6 +82,7 @@ urlpatterns = [
     path("healthz/", health.healthz, name="healthz"),
     path("readyz/", health.readyz, name="readyz"),
     path("csp-report/", security.csp_report, name="csp-report"),
+    path("audit/", audit.audit_log, name="audit-log"),
     path("providers/<slug:slug>/", providers.provider_detail, name="provider-detail"),
     path("providers/<slug:slug>/chat/", chat.chat_targets, name="provider-chat"),
     path(

@@ -65,6 +65,7 @@ class DocumentViewSet(
         try:
             document = self.get_queryset().get(slug=self.kwargs["slug"])
         except self.get_queryset().model.DoesNotExist:
+            access.refused(self.request.user, self.kind, self.kwargs["slug"])
             if not self.request.user.is_authenticated:
                 raise NotAuthenticated(
                     "Sign in (or send a token) to see this, if it exists."

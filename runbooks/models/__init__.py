@@ -11,6 +11,7 @@ from .alerts import (
     RouteChange,
     RunbookMiss,
 )
+from .audit import AppendOnly, AuditEntry
 from .chat import ChatDelivery, ChatTarget
 from .comments import Comment
 from .documents import Document, DocumentQuerySet, Revision, Tag
@@ -25,6 +26,8 @@ from .search import SearchEntry
 from .tokens import USER_SCOPES, Scope, Token, hash_token
 
 __all__ = [
+    "AppendOnly",
+    "AuditEntry",
     "ActionItem",
     "Alert",
     "AlertEvent",

@@ -64,6 +64,10 @@ class DocumentQuerySet(models.QuerySet):
         q |= unreleased_community if user.is_staff else unreleased_community & Q(creator=user)
         return self.filter(q)
 
+    def shared(self) -> "DocumentQuerySet":
+        """Documents every signed-in user may see (rule b); the rest is private to someone."""
+        return self.filter(_shared_q())
+
     def visible_to_provider(self, provider) -> "DocumentQuerySet":
         """See `visible_to_provider_q`."""
         return self.filter(visible_to_provider_q(provider))

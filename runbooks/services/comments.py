@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from runbooks import inputs, markdown
+from runbooks import audit, inputs, markdown
 from runbooks.models import ROLE_RANK, Comment, Document, Event, Provider, roles_of
 from runbooks.search import entries
 from runbooks.visibility import can_comment, can_moderate
@@ -126,6 +126,12 @@ def edit_comment(comment: Comment, *, actor, body) -> Comment:
 def delete_comment(comment: Comment, *, actor) -> Comment:
     """Its text goes; the thread keeps its place ("deleted") so replies still read in order."""
     _own(comment, actor, "deletes")
+    audit.record(
+        audit.Action.DELETED,
+        actor=actor,
+        document=comment.document,
+        detail={"comment": comment.pk},
+    )
     comment.body = comment.html = ""
     comment.deleted_at = timezone.now()
     comment.save(update_fields=["body", "html", "deleted_at"])

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.text import slugify
 
-from runbooks import inputs, markdown, pagecache
+from runbooks import audit, inputs, markdown, pagecache
 from runbooks.choices import Status, Visibility
 from runbooks.kinds.registry import KINDS
 from runbooks.models import Document, Event, Provider, Revision
@@ -248,7 +248,15 @@ def edit_document(
         revision = _new_revision(
             locked, title, body, rendered, user_or_none(actor), message, base_revision
         )
+    before = target.visibility
     _save_details(document, target, locked, changed, visibility)
+    if target.visibility != before:
+        audit.record(
+            audit.Action.VISIBILITY_CHANGED,
+            actor=actor,
+            document=document,
+            detail={"from": before, "to": target.visibility},
+        )
     if parsed_tags is not None:
         set_tags(document, parsed_tags)
     _save_relations(spec, target, links, actor)
@@ -371,16 +379,26 @@ def publish(
         raise ValidationError({"embargo_until": "An embargo ends in the future."})
     if visibility:
         document.visibility = _check_visibility(document.provider, visibility)
+    before = document.visibility
     document.status = Status.PUBLISHED
     document.embargo_until = embargo_until
     document.save(update_fields=["status", "visibility", "embargo_until", "updated_at"])
     events.record(Event.Kind.PUBLISHED, document, actor=actor)
+    detail = {"visibility": document.visibility}
+    if before != document.visibility:
+        detail["visibility_before"] = before
+    if embargo_until is not None:
+        detail["embargo_until"] = embargo_until.isoformat()
+    audit.record(audit.Action.PUBLISHED, actor=actor, document=document, detail=detail)
     return document
 
 
 @transaction.atomic
 def delete_document(document: Document, *, actor) -> None:
     require(actor, can_delete, document, message="Only admins of its provider delete it.")
+    audit.record(
+        audit.Action.DELETED, actor=actor, document=document, detail={"kind": document.kind}
+    )
     Document.objects.filter(pk=document.pk).update(current_revision=None)
     document.delete()
 

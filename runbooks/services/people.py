@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import slugify
 
-from runbooks import inputs
+from runbooks import audit, inputs
 from runbooks.models import Membership, Provider, Role
 from runbooks.visibility import can_manage_members
 
@@ -56,9 +56,19 @@ def set_membership(provider: Provider, user, role: str, *, actor):
     require(actor, can_manage_members, provider, message="Only the provider's admins do this.")
     if role not in Role.values:
         raise ValidationError(f"{role!r} is not a role: use one of {', '.join(Role.values)}.")
+    before = Membership.objects.filter(user=user, provider=provider).values_list("role", flat=True)
+    before = before.first()
     membership, created = Membership.objects.update_or_create(
         user=user, provider=provider, defaults={"role": role}
     )
+    if before != role:
+        audit.record(
+            audit.Action.ROLE_CHANGED,
+            actor=actor,
+            target=user.get_username(),
+            provider=provider,
+            detail={"user": user.get_username(), "role": role, "before": before},
+        )
     if hasattr(user, "_openops_roles"):
         del user._openops_roles  # the cached roles of this user object are stale now
     return membership, created

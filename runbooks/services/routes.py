@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from runbooks import alerting
+from runbooks import alerting, audit
 from runbooks.models import AlertRoute, Document, Provider, RouteChange, RunbookMiss
 from runbooks.search import entries
 from runbooks.visibility import can_change_route, can_manage_route
@@ -123,6 +123,11 @@ def restore_route(change: RouteChange, *, actor) -> AlertRoute:
 
 
 def _log(route: AlertRoute, action: str, actor, runbook_id: int | None = None) -> None:
+    runbook = Document.objects.get(pk=runbook_id or route.runbook_id)
+    detail = {"change": action, "alertname": route.alertname, "matchers": route.matchers}
+    if route.provider_id:
+        detail["route_provider"] = route.provider.slug
+    audit.record(audit.Action.ROUTE_CHANGED, actor=actor, document=runbook, detail=detail)
     RouteChange.objects.create(
         runbook_id=runbook_id or route.runbook_id,
         route_id_at_change=route.pk,

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from runbooks import audit
 from runbooks.models import USER_SCOPES, Provider, Scope, Token, hash_token
 from runbooks.visibility import can_manage_members, may_send_alerts
 
@@ -60,6 +61,13 @@ def issue_token(
         digest=hash_token(secret),
         scopes=scopes,
     )
+    audit.record(
+        audit.Action.TOKEN_CREATED,
+        actor=actor,
+        target=name,
+        provider=provider,
+        detail={"token": token.pk, "scopes": scopes, "user": user.get_username() if user else None},
+    )
     return token, secret
 
 
@@ -68,7 +76,14 @@ def revoke_token(token: Token, *, actor) -> None:
     owner_or_operator = actor is SYSTEM or actor.is_superuser or token.user_id == actor.pk
     if not owner_or_operator:
         raise NotAllowed("Only the token's owner revokes it.")
-    Token.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    if Token.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now()):
+        audit.record(
+            audit.Action.TOKEN_REVOKED,
+            actor=actor,
+            target=token.name,
+            provider=token.provider,
+            detail={"token": token.pk},
+        )
 
 
 def touch_token(token: Token) -> None:

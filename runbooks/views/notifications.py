@@ -14,6 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from runbooks import access
 from runbooks.models import Document, MailPreference, Notification, Provider, Subscription, Tag
 from runbooks.services import events
 from runbooks.services import notifications as notification_services
@@ -38,7 +39,7 @@ def unread_count(request) -> dict:
     def count() -> int:
         return visible_notifications(user).filter(read_at=None).count()
 
-    return {"unread_count": count}
+    return {"unread_count": count, "may_audit": access.audit_entries(user) is not None}
 
 
 def visible_notifications(user):

@@ -1,12 +1,13 @@
 """What import_runbooks and export_runbooks share: a folder and an optional owning provider.
 (Django does not load modules starting with `_` as commands.)"""
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from runbooks.management.base import AuditedCommand
 from runbooks.models import Provider
 
 
-class RunbookFolderCommand(BaseCommand):
+class RunbookFolderCommand(AuditedCommand):
     def add_arguments(self, parser):
         parser.add_argument("path", help="the runbooks folder, or a repository root")
         parser.add_argument(

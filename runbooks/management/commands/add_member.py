@@ -1,12 +1,13 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import transaction
 
+from runbooks.management.base import AuditedCommand
 from runbooks.models import Provider, Role
 from runbooks.services import people
 from runbooks.services.base import SYSTEM
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Give a user a role at a provider, creating the user if needed."
 
     def add_arguments(self, parser):

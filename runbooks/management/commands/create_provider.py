@@ -1,11 +1,12 @@
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from runbooks.management.base import AuditedCommand
 from runbooks.services import people
 from runbooks.services.base import SYSTEM
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Create a provider (or update its name, website and status page)."
 
     def add_arguments(self, parser):

@@ -1,10 +1,10 @@
 from django.conf import settings
-from django.core.management.base import BaseCommand
 
 from runbooks.demo import DEMO_USERS
+from runbooks.management.base import AuditedCommand
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Print the demo logins that seed_demo creates."
 
     def add_arguments(self, parser):

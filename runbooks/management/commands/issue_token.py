@@ -1,13 +1,14 @@
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from runbooks.management.base import AuditedCommand
 from runbooks.models import Provider, Scope
 from runbooks.services import tokens as token_services
 from runbooks.services.base import SYSTEM, NotAllowed
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = (
         "Issue an API token for a provider. The secret is printed once, alone on the last "
         "line, and never stored."

@@ -4,14 +4,13 @@ is rewritten whole."""
 
 import sys
 
-from django.core.management.base import BaseCommand
-
+from runbooks.management.base import AuditedCommand
 from runbooks.search import entries
 
 WIDTH = 30
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Rebuild the search index of every document."
 
     def handle(self, *args, **options):

@@ -12,18 +12,19 @@ bounces every other code, EX_CONFIG included.)
 import sys
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import DatabaseError, InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from runbooks import payloads, tasks
+from runbooks.management.base import AuditedCommand
 from runbooks.models import AlertSource, Provider
 from runbooks.services import intake
 
 EX_DATAERR, EX_TEMPFAIL = 65, 75
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = (
         "Store one alarm mail of the OpenStack Health Monitor, read as an RFC 822 message on "
         "standard input, in the provider's alert inbox (for an MTA alias pipe)."

@@ -1,9 +1,8 @@
-from django.core.management.base import BaseCommand
-
+from runbooks.management.base import AuditedCommand
 from runbooks.services import documents
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Render every revision's Markdown again (after the allow-list or renderer changed)."
 
     def handle(self, **options):

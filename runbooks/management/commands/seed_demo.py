@@ -1,9 +1,8 @@
-from django.core.management.base import BaseCommand
-
 from runbooks import demo
+from runbooks.management.base import AuditedCommand
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Load the demo providers, users and runbooks (safe to run again)."
 
     def handle(self, **options):

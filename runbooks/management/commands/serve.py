@@ -11,10 +11,11 @@ import subprocess
 import sys
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+
+from runbooks.management.base import AuditedCommand
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Serve OpenOps: gunicorn plus a Celery worker with beat (runserver when DEBUG=true)."
 
     def add_arguments(self, parser):

@@ -1,0 +1,60 @@
+"""The audit log page (issue 19): staff read every entry, a provider's admins their provider's;
+titles of documents private to another provider are withheld (`access.audit_target`)."""
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import render
+from django.views.decorators.http import require_safe
+
+from runbooks import access
+from runbooks.filters import AuditFilter
+from runbooks.models import AuditEntry, Provider
+
+PAGE_SIZE = 50
+
+
+@require_safe
+@login_required
+def audit_log(request):
+    entries = access.audit_entries(request.user)
+    if entries is None:
+        raise Http404("No page here.")
+    filterset = AuditFilter(request.GET, queryset=entries.select_related("provider"))
+    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    for entry in page.object_list:
+        entry.shown_target = access.audit_target(request.user, entry)
+        entry.shown_detail = _detail(entry)
+    query = request.GET.copy()
+    query.pop("page", None)
+    providers = Provider.objects.filter(pk__in=entries.exclude(provider=None).values("provider"))
+    providers = providers.order_by("name").values_list("slug", "name")
+    context = {
+        "page": page,
+        "filters": {name: request.GET.get(name, "") for name in filterset.filters},
+        "errors": filterset.errors,
+        "actions": AuditEntry.Action.choices,
+        "vias": AuditEntry.Via.choices,
+        "providers": providers,
+        "query": query.urlencode(),
+    }
+    return render(request, "audit/list.html", context)
+
+
+def _detail(entry: AuditEntry) -> str:
+    """The entry's detail in a few words."""
+    detail = entry.detail if isinstance(entry.detail, dict) else {}
+    if entry.action == AuditEntry.Action.ROLE_CHANGED:
+        before = detail.get("before") or "no role"
+        return f"{detail.get('user')}: {before} → {detail.get('role')}"
+    if entry.action == AuditEntry.Action.VISIBILITY_CHANGED:
+        return f"{detail.get('from')} → {detail.get('to')}"
+    if entry.action == AuditEntry.Action.ROUTE_CHANGED:
+        return f"{detail.get('change')} {detail.get('alertname')}"
+    if entry.action == AuditEntry.Action.TOKEN_CREATED:
+        return ", ".join(detail.get("scopes") or [])
+    if entry.action == AuditEntry.Action.PUBLISHED:
+        return str(detail.get("visibility", ""))
+    if entry.action == AuditEntry.Action.DELETED:
+        return "a comment" if "comment" in detail else str(detail.get("kind", ""))
+    return ""
