@@ -32,3 +32,32 @@ def test_worker_and_beat_run_celery_against_the_same_broker():
     env = COMPOSE["x-environment"]
     assert env["CELERY_BROKER_URL"].startswith("redis://")
     assert env["DATABASE_URL"].startswith("postgres://")
+
+
+def test_the_web_healthcheck_asks_if_it_is_ready():
+    assert "/readyz/" in " ".join(COMPOSE["services"]["web"]["healthcheck"]["test"])
+
+
+def test_gunicorn_workers_come_from_an_env_variable():
+    assert "--workers ${WEB_CONCURRENCY:-3}" in " ".join(COMPOSE["services"]["web"]["command"])
+
+
+def test_data_lives_in_named_volumes():
+    assert set(COMPOSE["volumes"]) >= {"pgdata", "redisdata"}
+    assert "pgdata:/var/lib/postgresql/data" in COMPOSE["services"]["db"]["volumes"]
+    assert "redisdata:/data" in COMPOSE["services"]["redis"]["volumes"]
+
+
+def test_no_secret_is_written_in_the_file():
+    env = COMPOSE["x-environment"]
+    assert env["SECRET_KEY"].startswith("${SECRET_KEY:?")
+    assert "${POSTGRES_PASSWORD:?" in env["DATABASE_URL"]
+    assert COMPOSE["services"]["db"]["environment"]["POSTGRES_PASSWORD"].startswith(
+        "${POSTGRES_PASSWORD:?"
+    )
+
+
+def test_the_image_runs_as_a_user_without_root():
+    dockerfile = (Path(__file__).resolve().parent.parent / "Dockerfile").read_text()
+    users = [line.split()[1] for line in dockerfile.splitlines() if line.startswith("USER ")]
+    assert users and users[-1] not in {"root", "0"}
