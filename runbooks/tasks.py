@@ -75,8 +75,8 @@ def _publish(task, *args) -> bool:
 
 
 @receiver(post_save, sender=Event, dispatch_uid="openops-event-recorded")
-def event_recorded(sender, instance: Event, created: bool, **kwargs) -> None:
-    if created:
+def event_recorded(sender, instance: Event, created: bool, raw: bool = False, **kwargs) -> None:
+    if created and not raw:  # raw: loaded from a backup, its notifications came with it
         transaction.on_commit(lambda: _publish(fan_out_event, instance.pk))
 
 
