@@ -192,27 +192,27 @@ def _free_start(parsed: payloads.ParsedAlert, existing: dict) -> None:
 
 def _freshness(provider, new: list[Alert], now) -> None:
     """A critical alert caps its runbook's review interval; an alert that opens a runbook due
-    for review tells the receiving provider's editors (once a day per runbook)."""
+    for review tells the receiving provider's editors (once a day per runbook). One read of the
+    runbooks the body's new alerts opened; writes only for what changes."""
+    fired = {a.runbook_id for a in new if a.runbook_id}
+    if not fired:
+        return
     critical = {
         a.runbook_id for a in new if a.runbook_id and a.labels.get("severity") == "critical"
     }
-    if critical:
-        newly = Runbook.objects.filter(pk__in=critical, critical_since=None)
-        newly = list(newly.values_list("pk", flat=True))
-        if newly:  # the first critical alert of these runbooks
-            Runbook.objects.filter(pk__in=newly).update(critical_since=now)
-            pagecache.touch(newly)
-        capped = Runbook.objects.filter(
-            pk__in=critical, review_interval_days__gt=CRITICAL_REVIEW_DAYS
-        )
-        for runbook in capped:
+    runbooks = list(Runbook.objects.filter(pk__in=fired).order_by("pk"))
+    newly = [r.pk for r in runbooks if r.pk in critical and r.critical_since is None]
+    if newly:  # the first critical alert of these runbooks
+        Runbook.objects.filter(pk__in=newly).update(critical_since=now)
+        pagecache.touch(newly)
+    for runbook in runbooks:
+        if runbook.pk in critical and runbook.review_interval_days > CRITICAL_REVIEW_DAYS:
             runbook.review_interval_days = CRITICAL_REVIEW_DAYS
             runbook.review_due_at = runbook.compute_review_due()
             runbook.save(update_fields=["review_interval_days", "review_due_at"])
-    fired = {a.runbook_id for a in new if a.runbook_id}
-    for runbook in Runbook.objects.filter(pk__in=fired).stale():
-        key = f"stale-fired:{runbook.pk}:{provider.pk}:{now:%Y-%m-%d}"
-        events.record(Event.Kind.STALE_FIRED, runbook, provider=provider, key=key)
+        if runbook.stale:
+            key = f"stale-fired:{runbook.pk}:{provider.pk}:{now:%Y-%m-%d}"
+            events.record(Event.Kind.STALE_FIRED, runbook, provider=provider, key=key)
 
 
 def _deduplicate(alerts: list[payloads.ParsedAlert]) -> dict:
