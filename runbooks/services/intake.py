@@ -141,7 +141,7 @@ def _record(entry: InboxEntry, parsed: payloads.ParsedBody) -> None:
             alert = existing.get(key)
         if alert is None:
             alert = _new_alert(entry, parsed_alert, now)
-            alert.runbook = resolver.runbook_for(parsed_alert.alertname, parsed_alert.labels)
+            alert.runbook_id = resolver.runbook_id_for(parsed_alert.alertname, parsed_alert.labels)
             new.append(alert)
         else:
             _update_alert(alert, parsed_alert, now)
@@ -167,7 +167,7 @@ def _record(entry: InboxEntry, parsed: payloads.ParsedBody) -> None:
         changed, ["status", "ends_at", "annotations", "extra", "last_seen", "notifications"]
     )
     AlertEvent.objects.bulk_create(events, ignore_conflicts=True)
-    misses = Counter(alert.alertname for alert in new if alert.runbook is None)
+    misses = Counter(alert.alertname for alert in new if alert.runbook_id is None)
     for alertname, times in sorted(misses.items()):  # one write per name, not per alert
         record_miss(alertname, provider, times)
     _freshness(provider, new, now)
