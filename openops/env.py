@@ -4,6 +4,7 @@ Every reader has a safe default and raises ImproperlyConfigured, naming the vari
 value is present but unusable: a typo in production must stop start-up, not change behaviour.
 """
 
+import json
 import os
 import re
 from datetime import timedelta
@@ -101,3 +102,56 @@ def env_url(name: str, default: str, schemes: set[str], parse) -> dict:
 db_url = environ.Env.db_url_config
 cache_url = environ.Env.cache_url_config
 email_url = environ.Env.email_url_config
+
+
+class OIDCIssuer(NamedTuple):
+    """One OpenID Connect issuer operators sign in with (OPENOPS_OIDC_PROVIDERS)."""
+
+    id: str
+    name: str
+    issuer: str
+    client_id: str
+    client_secret: str
+
+
+_OIDC_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,49}")
+_LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+
+
+def _fail_quietly(name: str, expected: str) -> ImproperlyConfigured:
+    """Like `_fail`, without echoing the value: it holds client secrets."""
+    return ImproperlyConfigured(f"{name} is not valid (value not shown): expected {expected}.")
+
+
+def env_oidc_providers(name: str) -> list[OIDCIssuer]:
+    """A JSON list of {"id", "name", "issuer", "client_id", "client_secret"}; issuers are https,
+    or plain http on a loopback address only (a local issuer for tests)."""
+    from urllib.parse import urlsplit
+
+    value = _raw(name)
+    if value is None:
+        return []
+    expected = 'a JSON list of {"id", "name", "issuer", "client_id", "client_secret"}'
+    try:
+        items = json.loads(value)
+    except ValueError:
+        raise _fail_quietly(name, expected) from None
+    if not isinstance(items, list):
+        raise _fail_quietly(name, expected)
+    issuers, seen = [], set()
+    for item in items:
+        fields = OIDCIssuer._fields
+        if not isinstance(item, dict) or not all(
+            isinstance(item.get(f), str) and item[f].strip() for f in fields
+        ):
+            raise _fail_quietly(name, expected + ", every field a non-empty string")
+        issuer = OIDCIssuer(*(item[f].strip() for f in fields))
+        if not _OIDC_ID.fullmatch(issuer.id) or issuer.id in seen:
+            raise _fail_quietly(name, "unique ids of lower-case letters, digits and dashes")
+        seen.add(issuer.id)
+        parts = urlsplit(issuer.issuer)
+        secure = parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in _LOOPBACK)
+        if not secure or not parts.hostname:
+            raise _fail_quietly(name, "https issuers (plain http only on a loopback address)")
+        issuers.append(issuer._replace(issuer=issuer.issuer.rstrip("/")))
+    return issuers

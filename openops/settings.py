@@ -19,6 +19,7 @@ from openops.env import (
     env_bool,
     env_int,
     env_list,
+    env_oidc_providers,
     env_rate,
     env_str,
     env_url,
@@ -61,6 +62,10 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "axes",
     "csp",
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -78,6 +83,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into the 429 page.
@@ -165,6 +171,34 @@ SECURE_HSTS_PRELOAD = TLS and env_bool("OPENOPS_HSTS_PRELOAD", True)
 if env_bool("OPENOPS_BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_REFERRER_POLICY = "same-origin"
+# --- Sign-in with OpenID Connect (runbooks/oidc.py; README "Federated sign-in") ---------------
+OIDC_PROVIDERS = env_oidc_providers("OPENOPS_OIDC_PROVIDERS")
+_OIDC_ORIGINS = sorted({"/".join(p.issuer.split("/", 3)[:3]) for p in OIDC_PROVIDERS})
+# The claim whose `openops:<provider>:<role>` groups make memberships at every sign-in.
+OPENOPS_OIDC_GROUPS_CLAIM = env_str("OPENOPS_OIDC_GROUPS_CLAIM", "groups")
+SOCIALACCOUNT_PROVIDERS = {
+    "openid_connect": {
+        "OAUTH_PKCE_ENABLED": True,
+        "APPS": [
+            {
+                "provider_id": p.id,
+                "name": p.name,
+                "client_id": p.client_id,
+                "secret": p.client_secret,
+                "settings": {"server_url": p.issuer},
+            }
+            for p in OIDC_PROVIDERS
+        ],
+    }
+}
+SOCIALACCOUNT_ADAPTER = "runbooks.oidc.SocialAccountAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = True  # no sign-up form: the issuer's username or e-mail is enough
+SOCIALACCOUNT_LOGIN_ON_GET = False  # a sign-in starts with a POST (CSRF-protected)
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # never sign into a local account by e-mail
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_ADAPTER = "runbooks.oidc.AccountAdapter"
+
 # Content Security Policy on every response (django-csp): scripts and styles only from our own
 # static files — no inline script, no style attribute, no eval — and nothing may frame a page,
 # load a plugin, rebase links or post a form elsewhere. Images may come from https (runbooks
@@ -182,7 +216,8 @@ CONTENT_SECURITY_POLICY = {
         "object-src": ["'none'"],
         "base-uri": ["'none'"],
         "frame-ancestors": ["'none'"],
-        "form-action": ["'self'"],
+        # A sign-in form posts here and is redirected to the user's issuer.
+        "form-action": ["'self'", *_OIDC_ORIGINS],
         "report-uri": "/csp-report/",
     }
 }
@@ -217,6 +252,8 @@ LOGIN_RATE = env_rate("OPENOPS_LOGIN_RATE", "10/15m")
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out sign-in, right or not
     "django.contrib.auth.backends.ModelBackend",
+    # Signs in users who come back from an OpenID Connect issuer (runbooks/oidc.py).
+    "allauth.account.auth_backends.AuthenticationBackend",
 ]
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_FAILURE_LIMIT = LOGIN_RATE.count

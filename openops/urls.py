@@ -2,9 +2,11 @@
 
 from csp.decorators import csp_update
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerSplitView
+
+from runbooks import oidc
+from runbooks.signin import SignInView, SignOutView
 
 # Swagger UI sets style attributes from its scripts, which a strict style-src blocks (the page
 # would lose its layout); its scripts stay strict: they come from our static files.
@@ -13,8 +15,9 @@ api_docs = csp_update({"style-src": ["'unsafe-inline'"]})(
 )
 
 urlpatterns = [
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/login/", SignInView.as_view(), name="login"),
+    path("accounts/logout/", SignOutView.as_view(), name="logout"),
+    path("accounts/oidc/", include(oidc.urlpatterns)),
     path("admin/", admin.site.urls),
     path("api/v1/", include("runbooks.api.urls")),
     path("api/schema/", SpectacularJSONAPIView.as_view(), name="schema"),

@@ -21,7 +21,10 @@ from runbooks.services import comments, documents, routes, tokens
 from runbooks.services.base import SYSTEM
 
 # Patterns that show no document content at all.
-OPEN = {"login", "logout", "healthz", "readyz", "csp-report", "schema", "api-docs", "api-root"}
+OPEN = {
+    *("login", "logout", "healthz", "readyz", "csp-report", "schema", "api-docs", "api-root"),
+    *("openid_connect_login", "openid_connect_callback"),  # sign-in through an issuer
+}
 
 # Kind pages and API routes (by action) that answer POST only; a GET is refused with 405.
 POST_ONLY = {
@@ -87,6 +90,8 @@ def _link(secret, provider, form: str):
 # returns the URL arguments (and `_query`), or None when the pattern has nothing to do with
 # that secret.
 OTHER_OBJECTS = {
+    "openid_connect_login": lambda secret, provider: {"provider_id": "local"},
+    "openid_connect_callback": lambda secret, provider: {"provider_id": "local"},
     "provider-detail": lambda secret, provider: {"slug": provider.slug},
     "provider-chat": lambda secret, provider: {"slug": provider.slug},
     # POST only, for the provider's admins (tests/test_alarm_sources.py checks who may).

@@ -1,5 +1,6 @@
 """Start-up configuration: safe defaults, and bad values that fail loudly by name."""
 
+import json
 import os
 import subprocess
 import sys
@@ -19,6 +20,17 @@ def _start(**env):
     )
 
 
+def _oidc(**fields) -> str:
+    issuer = {
+        "id": "keycloak",
+        "name": "SCS Keycloak",
+        "issuer": "https://keycloak.example/realms/scs",
+        "client_id": "openops",
+        "client_secret": "s3cret",
+    }
+    return json.dumps([{**issuer, **fields}])
+
+
 @pytest.mark.parametrize(
     "env,variable",
     [
@@ -30,6 +42,12 @@ def _start(**env):
         ({"OPENOPS_TLS": "sometimes"}, "OPENOPS_TLS"),
         ({"OPENOPS_BASE_URL": "openops.example"}, "OPENOPS_BASE_URL"),
         ({"EMAIL_URL": "pigeon://loft"}, "EMAIL_URL"),
+        ({"OPENOPS_OIDC_PROVIDERS": "[{"}, "OPENOPS_OIDC_PROVIDERS"),
+        ({"OPENOPS_OIDC_PROVIDERS": '{"id": "kc"}'}, "OPENOPS_OIDC_PROVIDERS"),
+        ({"OPENOPS_OIDC_PROVIDERS": _oidc(issuer="http://kc.example/realms/x")}, "https issuers"),
+        ({"OPENOPS_OIDC_PROVIDERS": _oidc(client_secret="")}, "non-empty string"),
+        ({"OPENOPS_OIDC_PROVIDERS": _oidc(id="Not Slug")}, "OPENOPS_OIDC_PROVIDERS"),
+        ({"OPENOPS_OIDC_PROVIDERS": _oidc()[:-1] + ", " + _oidc()[1:]}, "unique ids"),
     ],
 )
 def test_a_bad_value_stops_start_up_naming_the_variable(env, variable):
@@ -52,3 +70,42 @@ def test_production_settings_start_with_a_secret_key():
 def test_the_defaults_need_no_services():
     result = _start()
     assert result.returncode == 0, result.stderr
+
+
+def test_oidc_issuers_become_sign_in_providers_and_may_take_forms():
+    code = (
+        "from django.conf import settings as s; import json; print(json.dumps(["
+        "s.SOCIALACCOUNT_PROVIDERS['openid_connect']['APPS'],"
+        "s.CONTENT_SECURITY_POLICY['DIRECTIVES']['form-action']]))"
+    )
+    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CELERY_BROKER_URL"}}
+    clean["OPENOPS_OIDC_PROVIDERS"] = _oidc(issuer="https://keycloak.example/realms/scs/")
+    done = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    apps, form_action = json.loads(done.stdout.strip().splitlines()[-1])
+    assert apps == [
+        {
+            "provider_id": "keycloak",
+            "name": "SCS Keycloak",
+            "client_id": "openops",
+            "secret": "s3cret",
+            "settings": {"server_url": "https://keycloak.example/realms/scs"},
+        }
+    ]
+    assert form_action == ["'self'", "https://keycloak.example"]
+
+
+def test_a_bad_issuer_list_never_shows_its_secrets():
+    result = _start(OPENOPS_OIDC_PROVIDERS=_oidc(issuer="ftp://kc.example"))
+    assert result.returncode != 0 and "OPENOPS_OIDC_PROVIDERS" in result.stderr
+    assert "s3cret" not in result.stderr
+
+
+def test_a_plain_http_issuer_is_allowed_on_loopback_only():
+    assert _start(OPENOPS_OIDC_PROVIDERS=_oidc(issuer="http://127.0.0.1:9000")).returncode == 0

@@ -60,6 +60,9 @@ class Membership(models.Model):
     provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.READER)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Made by an identity provider's groups claim at sign-in (runbooks/oidc.py): it goes when
+    # the group goes. Memberships made here (add_member) are never touched by a claim.
+    from_claim = models.BooleanField(default=False)
 
     class Meta:
         constraints = [

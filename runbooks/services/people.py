@@ -51,16 +51,22 @@ def _http_url(value: str, field: str) -> str:
 
 
 @transaction.atomic
-def set_membership(provider: Provider, user, role: str, *, actor):
-    """Give `user` `role` at `provider`, updating the role of an existing membership."""
+def set_membership(provider: Provider, user, role: str, *, actor, from_claim: bool = False):
+    """Give `user` `role` at `provider`, updating the role of an existing membership. A
+    membership set here (not `from_claim`) is no longer the identity provider's to remove."""
     require(actor, can_manage_members, provider, message="Only the provider's admins do this.")
     if role not in Role.values:
         raise ValidationError(f"{role!r} is not a role: use one of {', '.join(Role.values)}.")
-    before = Membership.objects.filter(user=user, provider=provider).values_list("role", flat=True)
-    before = before.first()
-    membership, created = Membership.objects.update_or_create(
-        user=user, provider=provider, defaults={"role": role}
-    )
+    membership = Membership.objects.filter(user=user, provider=provider).first()
+    before, created = (membership.role if membership else None), membership is None
+    if created:
+        membership = Membership.objects.create(
+            user=user, provider=provider, role=role, from_claim=from_claim
+        )
+    elif before != role or (membership.from_claim and not from_claim):
+        membership.role = role
+        membership.from_claim = membership.from_claim and from_claim
+        membership.save(update_fields=["role", "from_claim"])
     if before != role:
         audit.record(
             audit.Action.ROLE_CHANGED,
@@ -72,6 +78,25 @@ def set_membership(provider: Provider, user, role: str, *, actor):
     if hasattr(user, "_openops_roles"):
         del user._openops_roles  # the cached roles of this user object are stale now
     return membership, created
+
+
+def remove_membership(provider: Provider, user, *, actor) -> bool:
+    """End `user`'s membership at `provider`; False when there was none."""
+    require(actor, can_manage_members, provider, message="Only the provider's admins do this.")
+    membership = Membership.objects.filter(user=user, provider=provider).first()
+    if membership is None:
+        return False
+    membership.delete()
+    audit.record(
+        audit.Action.ROLE_CHANGED,
+        actor=actor,
+        target=user.get_username(),
+        provider=provider,
+        detail={"user": user.get_username(), "role": None, "before": membership.role},
+    )
+    if hasattr(user, "_openops_roles"):
+        del user._openops_roles
+    return True
 
 
 @transaction.atomic

@@ -45,8 +45,8 @@ def _detail(entry: AuditEntry) -> str:
     """The entry's detail in a few words."""
     detail = entry.detail if isinstance(entry.detail, dict) else {}
     if entry.action == AuditEntry.Action.ROLE_CHANGED:
-        before = detail.get("before") or "no role"
-        return f"{detail.get('user')}: {before} → {detail.get('role')}"
+        before, after = detail.get("before") or "no role", detail.get("role") or "no role"
+        return f"{detail.get('user')}: {before} → {after}"
     if entry.action == AuditEntry.Action.VISIBILITY_CHANGED:
         return f"{detail.get('from')} → {detail.get('to')}"
     if entry.action == AuditEntry.Action.ROUTE_CHANGED:
