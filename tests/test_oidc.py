@@ -38,9 +38,9 @@ def issuer(settings, db):
     running.stop()
 
 
-def _sign_in(client: Client, issuer: Issuer):
+def _sign_in(client: Client, issuer: Issuer, **form):
     """The browser's part: start at OpenOps, visit the issuer, come back with the code."""
-    start = client.post(LOGIN)
+    start = client.post(LOGIN, form)
     assert start.status_code == 302, start.content[:300]
     authorize = urlsplit(start["Location"])
     assert f"{authorize.scheme}://{authorize.netloc}" == issuer.url
@@ -185,5 +185,17 @@ def test_an_unknown_issuer_id_is_a_404(issuer):
 
 
 def test_starting_a_sign_in_needs_a_post(issuer):
+    """A plain GET (a link, a prefetch) only asks; the page's own form continues."""
     response = Client().get(LOGIN)
-    assert response.status_code != 302  # no redirect to the issuer on a plain GET
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Continue to Local Keycloak" in page and 'method="post"' in page
+
+
+def test_sign_in_comes_back_to_where_it_was_asked_for(issuer):
+    assert _sign_in(Client(), issuer, next="/alerts/")["Location"] == "/alerts/"
+
+
+def test_next_never_leads_off_the_site(issuer):
+    done = _sign_in(Client(), issuer, next="https://evil.example/")
+    assert done.status_code == 302 and not done["Location"].startswith("https://evil")
