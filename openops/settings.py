@@ -197,6 +197,9 @@ SOCIALACCOUNT_LOGIN_ON_GET = False  # a sign-in starts with a POST (CSRF-protect
 SOCIALACCOUNT_STORE_TOKENS = False
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # never sign into a local account by e-mail
 ACCOUNT_EMAIL_VERIFICATION = "none"
+# An issuer's user may share an e-mail address with a local account: they stay two users (with
+# unique addresses allauth would send the second to a sign-up form, which OpenOps has not).
+ACCOUNT_UNIQUE_EMAIL = False
 ACCOUNT_ADAPTER = "runbooks.oidc.AccountAdapter"
 
 # Content Security Policy on every response (django-csp): scripts and styles only from our own

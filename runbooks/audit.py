@@ -26,7 +26,7 @@ Action = AuditEntry.Action
 class Context:
     via: str = AuditEntry.Via.SYSTEM
     address: str | None = None
-    command: str = ""
+    agent: str = ""  # who the system acts for: "command add_member", "oidc keycloak"
 
 
 _context: ContextVar[Context | None] = ContextVar("openops_audit_context", default=None)
@@ -60,8 +60,8 @@ def _private(document) -> bool:
 
 def _name_of(actor, context: Context) -> str:
     if actor is SYSTEM or actor is None:
-        if context.command:
-            return f"command {context.command}"
+        if context.agent:
+            return context.agent
         return "system" if actor is SYSTEM else "anonymous"
     return actor.get_username()
 
@@ -69,7 +69,19 @@ def _name_of(actor, context: Context) -> str:
 @contextmanager
 def as_command(name: str):
     """Entries written inside are the command's (its actor is the command)."""
-    token = _context.set(Context(via=AuditEntry.Via.COMMAND, command=name))
+    token = _context.set(Context(via=AuditEntry.Via.COMMAND, agent=f"command {name}"))
+    try:
+        yield
+    finally:
+        _context.reset(token)
+
+
+@contextmanager
+def acting_for(agent: str):
+    """Entries the system writes inside are `agent`'s doing (e.g. an identity provider's
+    claim), from the same request."""
+    current = _context.get() or Context()
+    token = _context.set(Context(via=current.via, address=current.address, agent=agent))
     try:
         yield
     finally:

@@ -29,7 +29,7 @@ from allauth.socialaccount.providers.oauth2.views import OAuth2CallbackView, OAu
 from allauth.socialaccount.providers.openid_connect.views import OpenIDConnectOAuth2Adapter
 from django.conf import settings
 from django.dispatch import receiver
-from django.http import Http404
+from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import render
 from django.urls import include, path
 
@@ -110,8 +110,17 @@ def _adapter_view(view_class):
     return view
 
 
-login = _adapter_view(OAuth2LoginView)
+_start = _adapter_view(OAuth2LoginView)
 callback = _adapter_view(OAuth2CallbackView)
+
+
+def login(request, provider_id):
+    """Sign in only: connecting an issuer's identity to the account already signed in here
+    (allauth's `process=connect`) is not offered."""
+    if request.GET.get("process", request.POST.get("process", "login")) != "login":
+        return HttpResponseBadRequest("Only signing in is offered here.", content_type="text/plain")
+    return _start(request, provider_id)
+
 
 # /accounts/oidc/<id>/login/ and its callback, under the names allauth reverses.
 urlpatterns = [
@@ -132,6 +141,10 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def is_open_for_signup(self, request):
         return False
+
+    def respond_user_inactive(self, request, user):
+        context = {"issuer": "your identity provider", "reason": "this account is disabled here."}
+        return render(request, "registration/oidc_error.html", context, status=403)
 
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
@@ -209,8 +222,9 @@ def _memberships_from_claim(sender, request, user, sociallogin=None, **kwargs):
     providers = {p.slug: p for p in Provider.objects.filter(slug__in=wanted)}
     for slug in sorted(set(wanted) - set(providers)):
         logger.warning("%s: group names provider %r, which does not exist", user, slug)
-    for slug, provider in providers.items():
-        people.set_membership(provider, user, wanted[slug], actor=SYSTEM, from_claim=True)
     made_by_claim = Membership.objects.filter(user=user, from_claim=True).select_related("provider")
-    for membership in made_by_claim.exclude(provider__slug__in=providers):
-        people.remove_membership(membership.provider, user, actor=SYSTEM)
+    with audit.acting_for(f"oidc {sociallogin.account.provider}"):
+        for slug, provider in providers.items():
+            people.set_membership(provider, user, wanted[slug], actor=SYSTEM, from_claim=True)
+        for membership in made_by_claim.exclude(provider__slug__in=providers):
+            people.remove_membership(membership.provider, user, actor=SYSTEM)

@@ -77,6 +77,8 @@ def test_first_sign_in_makes_the_user_and_their_memberships(issuer, provider_a, 
     assert issuer.token_requests[-1].get("code_verifier")
     signed_in = AuditEntry.objects.filter(action=AuditEntry.Action.SIGNED_IN, actor=user)
     assert signed_in.exists()
+    roles = AuditEntry.objects.filter(action=AuditEntry.Action.ROLE_CHANGED, target="olaf")
+    assert {(e.actor_name, e.via) for e in roles} == {("oidc local", "web")}
 
 
 def test_the_highest_role_wins_and_a_changed_claim_changes_memberships(
@@ -109,6 +111,32 @@ def test_an_existing_local_account_of_the_same_name_is_never_taken_over(issuer, 
     signed_in = client.get("/").context["user"]
     assert signed_in.is_authenticated and signed_in.pk != local.pk
     assert signed_in.username != "olaf"
+
+
+def test_an_account_disabled_here_is_refused_clearly(issuer):
+    _sign_in(Client(), issuer)
+    get_user_model().objects.filter(username="olaf").update(is_active=False)
+    client = Client()
+    refused = _sign_in(client, issuer)
+    assert (
+        refused.status_code == 403 and "this account is disabled here" in refused.content.decode()
+    )
+    assert not client.get("/").context["user"].is_authenticated
+
+
+def test_a_local_account_with_the_same_email_stays_a_different_user(issuer, db):
+    local = people.ensure_user(
+        "o.local", "local-password-1", actor=SYSTEM, email="olaf@example.org"
+    )
+    client = Client()
+    assert _sign_in(client, issuer).status_code == 302
+    assert client.get("/").context["user"].pk != local.pk
+
+
+def test_connecting_an_identity_to_the_signed_in_account_is_not_offered(issuer, alice):
+    client = Client()
+    client.force_login(alice)
+    assert client.post(LOGIN, {"process": "connect"}).status_code == 400
 
 
 def test_unknown_providers_and_roles_in_groups_are_ignored(issuer, provider_a):
