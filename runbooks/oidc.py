@@ -16,6 +16,7 @@ What OpenOps adds to the library:
 import logging
 from urllib.parse import urlencode, urlsplit
 
+import jwt
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.internal.decorators import login_not_required
 from allauth.account.signals import user_logged_in
@@ -49,8 +50,8 @@ class VerifyingAdapter(OpenIDConnectOAuth2Adapter):
 
     def _decode_id_token(self, app, id_token: str) -> dict:
         try:
-            algorithm = jwtkit.jwt.get_unverified_header(id_token).get("alg")
-        except jwtkit.jwt.PyJWTError as exc:
+            algorithm = jwt.get_unverified_header(id_token).get("alg")
+        except jwt.PyJWTError as exc:
             raise OAuth2Error("The ID token is not a JWT.") from exc
         if algorithm not in SIGNING_ALGORITHMS:
             raise OAuth2Error(f"The ID token is signed with {algorithm!r}, which is not allowed.")
@@ -187,7 +188,7 @@ def _reason(error, exception) -> str:
     if error == AuthError.CANCELLED:
         return "the sign-in was cancelled at the identity provider."
     cause = exception.__cause__ if exception is not None else None
-    if isinstance(cause, jwtkit.jwt.PyJWTError):
+    if isinstance(cause, jwt.PyJWTError):
         return f"its ID token was refused ({cause})."
     if exception is not None:
         return f"{str(exception)[:200] or type(exception).__name__}."
