@@ -80,6 +80,7 @@ def set_membership(provider: Provider, user, role: str, *, actor, from_claim: bo
     return membership, created
 
 
+@transaction.atomic
 def remove_membership(provider: Provider, user, *, actor) -> bool:
     """End `user`'s membership at `provider`; False when there was none."""
     require(actor, can_manage_members, provider, message="Only the provider's admins do this.")
