@@ -13,6 +13,7 @@ here, and it is checked for every persona for free.
 
 from datetime import timedelta
 
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from runbooks.choices import Kind, Status, Visibility
@@ -223,3 +224,55 @@ def make_personal(alice) -> dict:
 def action_of(name: str, kind: str) -> str:
     """'runbook-revision' -> 'revision'; 'api-runbook-set-status' -> 'set-status'."""
     return name.removeprefix("api-")[len(kind) + 1 :]
+
+
+# --- Walking the URL patterns (test_access_harness.py, test_csp.py) -------------------------
+
+
+def patterns(resolver=None, namespace=""):
+    """(name, pattern) for every named URL pattern outside the admin site."""
+    resolver = resolver or get_resolver()
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            if entry.namespace == "admin":
+                continue
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from patterns(entry, inner)
+        elif isinstance(entry, URLPattern) and entry.name:
+            yield f"{namespace}{entry.name}", entry
+
+
+def kind_of(name: str) -> str | None:
+    bare = name.split(":")[-1].removeprefix("api-")
+    return next((k for k in Kind.values if bare.startswith(f"{k}-")), None)
+
+
+def params(pattern) -> set[str]:
+    return set(pattern.pattern.converters) | set(pattern.pattern.regex.groupindex)
+
+
+def url_for(name, pattern, secret, provider):
+    """The pattern's URL aimed at `secret`, or None when the pattern is not about it."""
+    taken = params(pattern)
+    kind = kind_of(name)
+    kwargs = {}
+    if kind:
+        if getattr(secret, "kind", None) != kind:
+            return None
+        action = action_of(name.split(":")[-1], kind)
+        extra = EXTRA_KWARGS.get(action, {})
+        extra = extra(secret) if callable(extra) else extra
+        kwargs.update({k: v for k, v in extra.items() if k in taken})
+        if "slug" in taken:
+            kwargs["slug"] = secret.slug
+        query = QUERY.get(action, "")
+    else:
+        builder = OTHER_OBJECTS.get(name)
+        built = builder(secret, provider) if builder else {}
+        if built is None:
+            return None
+        query = built.pop("_query", "")
+        kwargs.update(built)
+    missing = taken - set(kwargs)
+    assert not missing, f"URL pattern {name!r} needs {missing}: describe it in tests/access.py"
+    return reverse(name, kwargs=kwargs) + query

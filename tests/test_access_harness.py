@@ -2,62 +2,12 @@
 
 import pytest
 from django.forms.models import model_to_dict
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 
-from runbooks.choices import Kind
 from tests import access
 from tests.conftest import client_for
 
 REFUSED = {401, 403, 404, 405}
-
-
-def _patterns(resolver=None, namespace=""):
-    """(name, pattern) for every named URL pattern outside the admin site."""
-    resolver = resolver or get_resolver()
-    for entry in resolver.url_patterns:
-        if isinstance(entry, URLResolver):
-            if entry.namespace == "admin":
-                continue
-            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
-            yield from _patterns(entry, inner)
-        elif isinstance(entry, URLPattern) and entry.name:
-            yield f"{namespace}{entry.name}", entry
-
-
-def _kind_of(name: str) -> str | None:
-    bare = name.split(":")[-1].removeprefix("api-")
-    return next((k for k in Kind.values if bare.startswith(f"{k}-")), None)
-
-
-def _params(pattern) -> set[str]:
-    return set(pattern.pattern.converters) | set(pattern.pattern.regex.groupindex)
-
-
-def _url_for(name, pattern, secret, provider):
-    """The pattern's URL aimed at `secret`, or None when the pattern is not about it."""
-    params = _params(pattern)
-    kind = _kind_of(name)
-    kwargs = {}
-    if kind:
-        if getattr(secret, "kind", None) != kind:
-            return None
-        action = access.action_of(name.split(":")[-1], kind)
-        extra = access.EXTRA_KWARGS.get(action, {})
-        extra = extra(secret) if callable(extra) else extra
-        kwargs.update({k: v for k, v in extra.items() if k in params})
-        if "slug" in params:
-            kwargs["slug"] = secret.slug
-        query = access.QUERY.get(action, "")
-    else:
-        builder = access.OTHER_OBJECTS.get(name)
-        built = builder(secret, provider) if builder else {}
-        if built is None:
-            return None
-        query = built.pop("_query", "")
-        kwargs.update(built)
-    missing = params - set(kwargs)
-    assert not missing, f"URL pattern {name!r} needs {missing}: describe it in tests/access.py"
-    return reverse(name, kwargs=kwargs) + query
 
 
 def _to_login(response) -> bool:
@@ -82,7 +32,7 @@ def clients(personas):
 # Every pattern that shows document content, checked one pattern per test.
 CHECKED = [
     (name, pattern)
-    for name, pattern in _patterns()
+    for name, pattern in access.patterns()
     if name not in access.OPEN and name not in access.PERSONAL_OBJECTS
 ]
 
@@ -92,11 +42,11 @@ def test_every_page_hides_private_content_from_those_who_may_not_see_it(
     clients, secrets, provider_a, name, pattern
 ):
     for secret_name, secret in secrets.items():
-        url = _url_for(name, pattern, secret, provider_a)
+        url = access.url_for(name, pattern, secret, provider_a)
         if url is None:
             continue
         about_secret = (
-            _kind_of(name) is not None and "slug" in _params(pattern)
+            access.kind_of(name) is not None and "slug" in access.params(pattern)
         ) or name in access.GUARDED
         for persona, client in clients.items():
             response = client.get(url)
@@ -116,8 +66,8 @@ def test_every_page_hides_private_content_from_those_who_may_not_see_it(
                     assert _refused(post), f"{persona} POST got {post.status_code} at {url}"
             elif (
                 about_secret
-                and _kind_of(name)
-                and access.action_of(name, _kind_of(name)) not in access.POST_ONLY
+                and access.kind_of(name)
+                and access.action_of(name, access.kind_of(name)) not in access.POST_ONLY
             ):
                 # The check could fail: those who may see it do get the page (alice, the
                 # author, may also change it; a reader may be refused a change with 403).
@@ -161,11 +111,11 @@ def test_nobody_but_the_owner_reaches_what_is_personal(personas):
 
 def test_every_url_pattern_is_described(db):
     """A page the harness does not know about fails here, so nobody forgets to add it."""
-    for name, pattern in _patterns():
-        if name in access.OPEN or not _params(pattern):
+    for name, pattern in access.patterns():
+        if name in access.OPEN or not access.params(pattern):
             continue
         described = access.OTHER_OBJECTS.keys() | access.PERSONAL_OBJECTS.keys()
-        assert _kind_of(name) or name in described, (
+        assert access.kind_of(name) or name in described, (
             f"URL pattern {name!r} takes arguments the harness cannot fill: "
             "describe it in tests/access.py"
         )

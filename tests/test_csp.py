@@ -11,7 +11,6 @@ from django.urls import reverse
 
 from tests import access
 from tests.conftest import client_for
-from tests.test_access_harness import _patterns, _url_for
 
 STRICT = {
     "script-src": "'self'",
@@ -23,7 +22,7 @@ STRICT = {
 }
 PATTERNS = [
     (name, pattern)
-    for name, pattern in _patterns()
+    for name, pattern in access.patterns()
     if name not in access.PERSONAL_OBJECTS and name != "csp-report"
 ]
 
@@ -74,7 +73,7 @@ def test_every_page_has_a_strict_policy_and_nothing_inline(personas, provider_a,
     checked = 0
     for name, pattern in PATTERNS:
         for secret in secrets.values():
-            url = _url_for(name, pattern, secret, provider_a)
+            url = access.url_for(name, pattern, secret, provider_a)
             if url is None:
                 continue
             response = client.get(url)
