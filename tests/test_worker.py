@@ -211,6 +211,13 @@ def mailbox(tmp_path, monkeypatch):
     return folder
 
 
+def _written(mailbox) -> bool:
+    """A mail file is complete once Django's file backend has written the separator that ends
+    each message: the file exists, empty, for a moment before that."""
+    files = list(mailbox.iterdir()) if mailbox.exists() else []
+    return bool(files) and all(path.read_text().rstrip().endswith("-" * 79) for path in files)
+
+
 def test_a_comment_reaches_a_mailbox_through_a_real_worker(
     mailbox, start_worker, alice, bob, make_runbook
 ):
@@ -222,7 +229,7 @@ def test_a_comment_reaches_a_mailbox_through_a_real_worker(
     runbook = make_runbook(alice, title="Ceph OSD down")  # alice watches it
     start_worker()
     comments.add_comment(runbook, actor=bob, body="Seen through the worker")
-    _wait(lambda: mailbox.exists() and any(mailbox.iterdir()), 60, "no mail arrived")
+    _wait(lambda: _written(mailbox), 60, "no mail arrived")
     (message,) = [path.read_text() for path in mailbox.iterdir()]
     assert "To: alice@example.org" in message and "Seen through the worker" in message
 
