@@ -347,6 +347,7 @@ CELERY_BEAT_SCHEDULE = {
     # Digests and reminders: daily at 06:00 UTC, before most operators' day starts.
     "daily-mail": {"task": "runbooks.tasks.daily_mail", "schedule": crontab(hour=6, minute=0)},
     "prune-audit": {"task": "runbooks.tasks.prune_audit", "schedule": crontab(hour=3, minute=30)},
+    "sweep-offline-copies": {"task": "runbooks.tasks.sweep_offline_copies", "schedule": 300.0},
 }
 
 # --- Product limits -------------------------------------------------------------------------
@@ -358,6 +359,8 @@ OPENOPS_API_WRITE_RATE = env_int("OPENOPS_API_WRITE_RATE", 600, minimum=1)
 OPENOPS_TOKEN_FAILURE_RATE = env_int("OPENOPS_TOKEN_FAILURE_RATE", 30, minimum=1)
 # Days the audit log keeps an entry (a daily beat task deletes older ones).
 OPENOPS_AUDIT_DAYS = env_int("OPENOPS_AUDIT_DAYS", 365, minimum=1)
+# Hours an offline copy (the user menu's zip) may be downloaded before it is removed.
+OPENOPS_OFFLINE_COPY_HOURS = env_int("OPENOPS_OFFLINE_COPY_HOURS", 24, minimum=1)
 OPENOPS_MAX_MARKDOWN_BYTES = 256 * 1024
 # Chat rooms and webhooks on private addresses (an internal homeserver; tests on loopback).
 OPENOPS_CHAT_ALLOW_PRIVATE = env_bool("OPENOPS_CHAT_ALLOW_PRIVATE", False)

@@ -18,7 +18,7 @@ from django.dispatch import receiver
 
 from runbooks import ratelimit
 from runbooks.models import Event
-from runbooks.services import chat, intake, notifications
+from runbooks.services import chat, intake, notifications, offline
 
 log = logging.getLogger(__name__)
 SWEEP_BATCH = 1000
@@ -64,7 +64,7 @@ def sweep_inbox() -> int:
 # --- Notifications ------------------------------------------------------------------------------
 
 
-def _publish(task, *args) -> bool:
+def publish(task, *args) -> bool:
     """Send a task; a broker that is away is logged, and the periodic sweep catches up."""
     try:
         task.apply_async(args=list(args), retry=False)
@@ -77,7 +77,7 @@ def _publish(task, *args) -> bool:
 @receiver(post_save, sender=Event, dispatch_uid="openops-event-recorded")
 def event_recorded(sender, instance: Event, created: bool, raw: bool = False, **kwargs) -> None:
     if created and not raw:  # raw: loaded from a backup, its notifications came with it
-        transaction.on_commit(lambda: _publish(fan_out_event, instance.pk))
+        transaction.on_commit(lambda: publish(fan_out_event, instance.pk))
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
@@ -85,9 +85,9 @@ def fan_out_event(event_id: int) -> int:
     """Make the event's notifications (once), then mail those wanted at once."""
     to_mail = notifications.fan_out(event_id)
     for notification_id in to_mail:
-        _publish(mail_notification, notification_id)
+        publish(mail_notification, notification_id)
     for delivery_id in chat.deliveries_for_event(event_id):
-        _publish(deliver_chat, delivery_id)
+        publish(deliver_chat, delivery_id)
     return len(to_mail)
 
 
@@ -139,3 +139,18 @@ def prune_audit() -> int:
     from runbooks import audit
 
     return audit.prune()
+
+
+# --- Offline copies ------------------------------------------------------------------------------
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def build_offline_copy(copy_id: int, key: str) -> bool:
+    """Build one user's offline copy (services.offline); a replaced copy is skipped."""
+    return offline.build_copy(copy_id, key)
+
+
+@shared_task
+def sweep_offline_copies() -> int:
+    """Periodic: remove expired offline copies, and ask again for those left unbuilt."""
+    return offline.sweep()

@@ -15,6 +15,7 @@ from runbooks.views import (
     home,
     links,
     notifications,
+    offline,
     postmortems,
     providers,
     search,
@@ -92,6 +93,8 @@ urlpatterns = [
     ),
     path("account/tokens/", tokens.token_list, name="token-list"),
     path("account/tokens/<id:pk>/revoke/", tokens.token_revoke, name="token-revoke"),
+    path("account/offline/", offline.offline_copy, name="offline-copy"),
+    path("account/offline/<str:key>/download/", offline.offline_download, name="offline-download"),
     # /r/ links: case-insensitive names, with or without the trailing slash, no 301 hop.
     re_path(r"^r/?$", links.alert_link, name="alert-link-query"),
     re_path(r"^r/(?P<alertname>[^/]+)/?$", links.alert_link, name="alert-link"),

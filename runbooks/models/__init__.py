@@ -17,6 +17,7 @@ from .comments import Comment
 from .documents import Document, DocumentQuerySet, Revision, Tag
 from .events import Event
 from .notifications import MailPreference, Notification, Subscription
+from .offline import OfflineCopy
 from .postmortems import ActionItem, Postmortem, RunbookUse, Severity
 from .providers import ROLE_RANK, Membership, Provider, Role, roles_of
 from .ratelimits import RateCounter
@@ -47,6 +48,7 @@ __all__ = [
     "Event",
     "MailPreference",
     "Notification",
+    "OfflineCopy",
     "Subscription",
     "Membership",
     "Outcome",

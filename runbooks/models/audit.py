@@ -23,6 +23,7 @@ class AuditEntry(models.Model):
         DELETED = "deleted", "deleted"
         ROUTE_CHANGED = "route_changed", "changed an alert route of"
         ACCESS_REFUSED = "access_refused", "was refused"
+        OFFLINE_COPY = "offline_copy", "made"
 
     class Via(models.TextChoices):
         WEB = "web", "pages"

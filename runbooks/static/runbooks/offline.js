@@ -1,0 +1,217 @@
+/* OpenOps offline copy: search and alert look-up from file://, with no server.
+   The data come as script files (data/search-index.js, data/routes.js) that set globals; every
+   text from them reaches the page through textContent, never as HTML. */
+(function () {
+  "use strict";
+
+  /* --- Search: every word must occur; title matches first ------------------------------- */
+
+  function words(text) {
+    return text.toLowerCase().split(/[^\p{L}\p{N}_.%-]+/u).filter(Boolean);
+  }
+
+  function score(entry, terms) {
+    var title = entry.title.toLowerCase();
+    var named = entry.alerts.concat(entry.tags, [entry.component, entry.provider]).join(" ").toLowerCase();
+    var text = entry.text.toLowerCase();
+    var total = 0;
+    for (var i = 0; i < terms.length; i++) {
+      var term = terms[i];
+      if (title.indexOf(term) !== -1) total += 100;
+      else if (named.indexOf(term) !== -1) total += 20;
+      else if (text.indexOf(term) !== -1) total += 1;
+      else return 0;
+    }
+    var whole = terms.join(" ");
+    if (title === whole) total += 1000;
+    else if (title.indexOf(whole) === 0) total += 200;
+    return total;
+  }
+
+  function search(index, query, limit) {
+    var terms = words(query);
+    if (!terms.length) return [];
+    var found = [];
+    for (var i = 0; i < index.length; i++) {
+      var value = score(index[i], terms);
+      if (value) found.push({ entry: index[i], score: value });
+    }
+    found.sort(function (a, b) {
+      return b.score - a.score || a.entry.title.localeCompare(b.entry.title);
+    });
+    return found.slice(0, limit || 50).map(function (hit) { return hit.entry; });
+  }
+
+  function snippet(text, terms) {
+    var lower = text.toLowerCase();
+    for (var i = 0; i < terms.length; i++) {
+      var at = lower.indexOf(terms[i]);
+      if (at !== -1) {
+        var start = Math.max(0, at - 60);
+        return (start ? "…" : "") + text.slice(start, at + 120) + (at + 120 < text.length ? "…" : "");
+      }
+    }
+    return text.slice(0, 160) + (text.length > 160 ? "…" : "");
+  }
+
+  /* --- Alert look-up: the precedence of /r/ (DESIGN §4) --------------------------------- */
+
+  var compiled = {};
+
+  function regex(pattern) {
+    if (!(pattern in compiled)) {
+      var flags = "u", body = pattern;
+      if (body.indexOf("(?i)") === 0) { body = body.slice(4); flags += "i"; }
+      try { compiled[pattern] = new RegExp("^(?:" + body + ")$", flags); }
+      catch (e) { compiled[pattern] = null; }
+    }
+    return compiled[pattern];
+  }
+
+  function matcherMatches(m, labels) {
+    var value = Object.prototype.hasOwnProperty.call(labels, m.label) ? labels[m.label] : "";
+    if (m.op === "=") return value === m.value;
+    if (m.op === "!=") return value !== m.value;
+    var re = regex(m.value);
+    if (re === null) return null; /* a regex this browser cannot read */
+    var found = re.test(value);
+    return m.op === "=~" ? found : !found;
+  }
+
+  function precedence(a, b) {
+    /* higher wins: scoped, more matchers, higher priority, older (smaller id) */
+    return ((a.provider !== null) - (b.provider !== null)) ||
+      (a.matchers.length - b.matchers.length) || (a.priority - b.priority) || (b.id - a.id);
+  }
+
+  function lookUp(table, alertname, labels, provider, component) {
+    var key = alertname.trim().toLowerCase();
+    var all = Object.assign({}, labels, { alertname: alertname.trim() });
+    var candidates = table.routes.filter(function (r) {
+      return r.alertname.toLowerCase() === key && (r.provider === null || r.provider === provider);
+    });
+    if (component) {
+      var wanted = component.toLowerCase();
+      var narrowed = candidates.filter(function (r) { return r.component.toLowerCase() === wanted; });
+      if (narrowed.length) candidates = narrowed;
+    }
+    var best = null, unreadable = false;
+    candidates.forEach(function (route) {
+      var ok = true;
+      for (var i = 0; i < route.matchers.length && ok; i++) {
+        var result = matcherMatches(route.matchers[i], all);
+        if (result === null) { unreadable = true; ok = false; }
+        else ok = result;
+      }
+      if (ok && (best === null || precedence(route, best) > 0)) best = route;
+    });
+    return { route: best, unreadable: unreadable };
+  }
+
+  function parseLabels(text) {
+    var labels = {};
+    var body = text.trim().replace(/^\{/, "").replace(/\}$/, "");
+    var pattern = /\s*([A-Za-z_][A-Za-z0-9_]*)\s*[:=]\s*(?:"((?:[^"\\]|\\.)*)"|([^,\n"]*))\s*(?:,|\n|$)/g;
+    var match;
+    while ((match = pattern.exec(body)) !== null && match[0] !== "") {
+      var value = match[2] !== undefined ? match[2].replace(/\\(.)/g, "$1") : match[3].trim();
+      labels[match[1]] = value;
+    }
+    return labels;
+  }
+
+  /* --- Pages ---------------------------------------------------------------------------- */
+
+  function element(tag, text, attributes) {
+    var node = document.createElement(tag);
+    if (text) node.textContent = text;
+    Object.keys(attributes || {}).forEach(function (k) { node.setAttribute(k, attributes[k]); });
+    return node;
+  }
+
+  function query() {
+    var found = {};
+    new URLSearchParams(window.location.search).forEach(function (v, k) { found[k] = v; });
+    return found;
+  }
+
+  function searchPage(form) {
+    var index = window.OPENOPS_OFFLINE_INDEX || [];
+    var input = form.querySelector("input[type=search]");
+    var list = document.querySelector("[data-search-results]");
+    var status = document.querySelector("[data-search-status]");
+    function show(text) {
+      var hits = search(index, text, 50);
+      var terms = words(text);
+      list.textContent = "";
+      list.hidden = !hits.length;
+      status.textContent = text.trim() ? hits.length + (hits.length === 1 ? " document" : " documents") + " found for “" + text.trim() + "”" + (hits.length === 50 ? " (the first 50)" : "") + "." : "";
+      hits.forEach(function (entry) {
+        var item = element("li", "", { "class": "docrow" });
+        item.appendChild(element("a", entry.title, { href: entry.file, "class": "doctitle" }));
+        var about = [entry.kind, entry.provider, entry.component].filter(Boolean).join(" · ");
+        if (entry.alerts.length) about += " · alerts: " + entry.alerts.join(", ");
+        item.appendChild(element("span", about, { "class": "muted" }));
+        item.appendChild(element("span", snippet(entry.text, terms), { "class": "muted snippet" }));
+        list.appendChild(item);
+      });
+    }
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      show(input.value);
+      history.replaceState(null, "", "?q=" + encodeURIComponent(input.value));
+    });
+    input.addEventListener("input", function () { show(input.value); });
+    var asked = query().q || "";
+    if (asked) { input.value = asked; show(asked); }
+  }
+
+  function lookupPage(form) {
+    var table = window.OPENOPS_OFFLINE_ROUTES || { routes: [], scopes: [], default: null };
+    var out = document.querySelector("[data-lookup-result]");
+    var fields = ["alertname", "labels", "provider", "component"];
+    var asked = query();
+    if (!("provider" in asked) && table.default) asked.provider = table.default;
+    fields.forEach(function (name) { if (name in asked) form.elements[name].value = asked[name]; });
+    function show() {
+      var name = form.elements.alertname.value.trim();
+      out.textContent = "";
+      if (!name) return;
+      var extra = {};
+      Object.keys(asked).forEach(function (k) { if (fields.indexOf(k) === -1) extra[k] = asked[k]; });
+      var labels = Object.assign(extra, parseLabels(form.elements.labels.value));
+      var found = lookUp(table, name, labels, form.elements.provider.value || null, form.elements.component.value.trim());
+      var box = element("div", "", { "class": "card notice" });
+      if (found.route && found.route.file) {
+        box.appendChild(element("p", "“" + name + "” opens:"));
+        var link = element("a", found.route.title, { href: found.route.file, "class": "button primary" });
+        box.appendChild(link);
+      } else if (found.route) {
+        box.appendChild(element("p", "“" + name + "” opens a runbook this copy leaves out (a draft or an archived runbook). Open it online when you can."));
+      } else {
+        box.appendChild(element("p", "No runbook in this copy for “" + name + "”" + (Object.keys(labels).length ? " with these labels" : "") + ". Search the copy for its words instead."));
+        var search = element("a", "Search for " + name, { href: "index.html?q=" + encodeURIComponent(name.replace(/([a-z])([A-Z])/g, "$1 $2")) });
+        box.appendChild(search);
+      }
+      if (found.unreadable) box.appendChild(element("p", "A route's regular expression could not be read here; online, it may choose differently.", { "class": "muted" }));
+      out.appendChild(box);
+    }
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      asked = {};
+      show();
+    });
+    show();
+  }
+
+  if (typeof module !== "undefined" && module.exports) {
+    module.exports = { search: search, lookUp: lookUp, parseLabels: parseLabels };
+    return;
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    var searchForm = document.querySelector("[data-offline-search]");
+    if (searchForm) searchPage(searchForm);
+    var lookupForm = document.querySelector("[data-alert-lookup]");
+    if (lookupForm) lookupPage(lookupForm);
+  });
+})();
