@@ -8,7 +8,7 @@ PORT ?= 8000
 # Test processes: one per core of CI's two-core machine (`make test TEST_PROCESSES=0` runs serially).
 TEST_PROCESSES ?= 2
 
-.PHONY: install run test lint format bench bench-inprocess bench-scale bench-storm clean
+.PHONY: install run test lint format bench bench-inprocess bench-scale bench-storm bench-offline clean
 
 install: $(STAMP)
 
@@ -63,6 +63,10 @@ bench-scale: install
 # Four senders for two minutes while the worker is killed twice; fails if anything is lost or doubled.
 bench-storm: install
 	$(BIN)/python bench/storm.py
+
+# An offline copy of 1,000 runbooks: export, export again unchanged, the download's zip.
+bench-offline: install
+	$(BIN)/python bench/offline.py
 
 clean:
 	rm -rf $(VENV) var staticfiles

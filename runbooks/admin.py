@@ -25,6 +25,7 @@ from runbooks.models import (
     MailPreference,
     Membership,
     Notification,
+    OfflineCopy,
     Postmortem,
     Provider,
     RateCounter,
@@ -217,6 +218,19 @@ class SearchEntryAdmin(ReadOnlyAdmin):
 class RevisionAdmin(ReadOnlyAdmin):
     list_display = ["document", "number", "author", "created_at"]
     search_fields = ["document__title"]
+
+
+@admin.register(OfflineCopy)
+class OfflineCopyAdmin(ReadOnlyAdmin):
+    """Each user's offline copy, without its zip (which only its user downloads)."""
+
+    list_display = ["user", "state", "provider", "size", "requested_at", "expires_at"]
+    list_filter = ["state"]
+    search_fields = ["user__username"]
+    exclude = ["archive", "key"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("archive")
 
 
 @admin.register(Token)

@@ -62,6 +62,7 @@ LEFT_OUT = {
     "runbooks.chatdelivery": "deliveries to those chat targets",
     "runbooks.ratecounter": "rate-limit counters of the current minute",
     "runbooks.searchentry": "the search index, rebuilt on import",
+    "runbooks.offlinecopy": "offline copies: each user makes a new one",
 }
 USER_FIELDS = [
     "username",

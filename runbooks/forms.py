@@ -285,3 +285,21 @@ class RouteForm(forms.Form):
             return [m.as_dict() for m in parse_matchers(self.cleaned_data["matchers"])]
         except MatcherError as exc:
             raise ValidationError(str(exc)) from None
+
+
+class OfflineCopyForm(forms.Form):
+    """What an offline copy holds: everything the user may read, or one of their providers'
+    documents with the community's."""
+
+    provider = forms.ChoiceField(required=False, label="What to include")
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        found = Provider.objects.filter(pk__in=roles_of(user)).order_by("name")
+        self.providers = {p.slug: p for p in found}
+        self.fields["provider"].choices = [("", "Everything I may read")] + [
+            (slug, f"{p.name} and community documents") for slug, p in self.providers.items()
+        ]
+
+    def clean_provider(self):
+        return self.providers.get(self.cleaned_data["provider"])

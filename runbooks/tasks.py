@@ -17,7 +17,7 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from runbooks import ratelimit
-from runbooks.models import Event
+from runbooks.models import Event, OfflineCopy
 from runbooks.services import chat, intake, notifications, offline
 
 log = logging.getLogger(__name__)
@@ -144,6 +144,14 @@ def prune_audit() -> int:
 # --- Offline copies ------------------------------------------------------------------------------
 
 
+@receiver(post_save, sender=OfflineCopy, dispatch_uid="openops-offline-copy-requested")
+def offline_copy_requested(sender, instance: OfflineCopy, raw: bool = False, **kwargs) -> None:
+    """A copy saved waiting for a worker is sent to one once its transaction commits."""
+    if instance.state == OfflineCopy.State.QUEUED and not raw:
+        key = instance.key
+        transaction.on_commit(lambda: publish(build_offline_copy, instance.pk, key))
+
+
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def build_offline_copy(copy_id: int, key: str) -> bool:
     """Build one user's offline copy (services.offline); a replaced copy is skipped."""
@@ -153,4 +161,6 @@ def build_offline_copy(copy_id: int, key: str) -> bool:
 @shared_task
 def sweep_offline_copies() -> int:
     """Periodic: remove expired offline copies, and ask again for those left unbuilt."""
-    return offline.sweep()
+    for copy_id, key in offline.stuck():
+        publish(build_offline_copy, copy_id, key)
+    return offline.remove_expired()

@@ -94,7 +94,11 @@ urlpatterns = [
     path("account/tokens/", tokens.token_list, name="token-list"),
     path("account/tokens/<id:pk>/revoke/", tokens.token_revoke, name="token-revoke"),
     path("account/offline/", offline.offline_copy, name="offline-copy"),
-    path("account/offline/<str:key>/download/", offline.offline_download, name="offline-download"),
+    re_path(
+        r"^account/offline/(?P<key>[A-Za-z0-9_-]{43})/download/$",
+        offline.offline_download,
+        name="offline-download",
+    ),
     # /r/ links: case-insensitive names, with or without the trailing slash, no 301 hop.
     re_path(r"^r/?$", links.alert_link, name="alert-link-query"),
     re_path(r"^r/(?P<alertname>[^/]+)/?$", links.alert_link, name="alert-link"),

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from runbooks.choices import Kind, Status, Visibility
 from runbooks.models import Alert, AlertRoute, Document, Scope
-from runbooks.services import comments, documents, routes, tokens
+from runbooks.services import comments, documents, offline, routes, tokens
 from runbooks.services.base import SYSTEM
 
 # Patterns that show no document content at all.
@@ -136,6 +136,7 @@ GUARDED = {
 # Patterns about one of alice's own things (see make_personal): how to aim them at it.
 PERSONAL_OBJECTS = {
     "token-revoke": lambda mine: {"pk": mine["token"].pk},
+    "offline-download": lambda mine: {"key": mine["offline_copy"].key},
 }
 
 # Who may see each private document (everyone else must get 404, 401 or a login redirect).
@@ -218,7 +219,10 @@ def make_personal(alice) -> dict:
     token, _ = tokens.issue_token(
         name="SECRET alice token", scopes=[Scope.READ, Scope.WRITE], user=alice, actor=SYSTEM
     )
-    return {"token": token}
+    copy = offline.request_copy(alice)  # built here: a test's on_commit never comes
+    offline.build_copy(copy.pk, copy.key)
+    copy.refresh_from_db()
+    return {"token": token, "offline_copy": copy}
 
 
 def action_of(name: str, kind: str) -> str:

@@ -488,6 +488,7 @@ FORMS = {
         {"alertname": "DiskFull", "matchers": 'severity="critical"', "scope": "{provider}"},
     ),
     "new-token": ("/account/tokens/", {"name": "am", "scopes": "read", "provider": ""}),
+    "offline-copy": ("/account/offline/", {"provider": "provider-a"}),
     "restore": ("/runbooks/{slug}/revisions/1/restore/", {"base_revision": "2"}),
 }
 

@@ -276,3 +276,19 @@ def test_events_and_alarm_mails_are_not_lost_with_the_broker_down(start_worker, 
         "HealthMonitor: JH unreachable",
         "HealthMonitor: nova boot",
     ]
+
+
+def test_an_offline_copy_is_built_by_a_real_worker(start_worker, alice, make_runbook):
+    """Issue 21: the page's request is built outside the request, by a worker process."""
+    from runbooks.models import OfflineCopy
+
+    make_runbook(alice, title="Ceph OSD down")
+    start_worker()
+    client = Client()
+    client.force_login(alice)
+    assert client.post("/account/offline/", {"provider": ""}).status_code == 302
+    ready = OfflineCopy.State.READY
+    _wait(lambda: OfflineCopy.objects.filter(state=ready).exists(), 60, "no copy was built")
+    copy = OfflineCopy.objects.get(user=alice)
+    download = client.get(f"/account/offline/{copy.key}/download/")
+    assert download.status_code == 200 and download.content.startswith(b"PK")

@@ -38,7 +38,7 @@ def request_copy(user, provider: Provider | None = None, base_url: str = "") -> 
     working at once) and is built once this transaction commits."""
     if provider is not None:
         contents.check_member(user, provider)
-    with transaction.atomic():
+    with transaction.atomic():  # saved QUEUED: its commit sends it to a worker (tasks.py)
         copy, _ = OfflineCopy.objects.update_or_create(
             user=user,
             defaults={
@@ -57,14 +57,7 @@ def request_copy(user, provider: Provider | None = None, base_url: str = "") -> 
                 "base_url": base_url,
             },
         )
-        _schedule(copy)
     return copy
-
-
-def _schedule(copy: OfflineCopy) -> None:
-    from runbooks import tasks
-
-    transaction.on_commit(lambda: tasks.publish(tasks.build_offline_copy, copy.pk, copy.key))
 
 
 def build_copy(copy_id: int, key: str) -> bool:
@@ -170,14 +163,15 @@ def download(user, key: str) -> tuple[str, bytes] | None:
     return f"{_folder_name(user, made)}.zip", bytes(copy.archive)
 
 
-def sweep() -> int:
-    """Periodic: remove expired copies, and ask again for those no worker has moved on for a
-    while (the broker was away, or the worker was killed while building)."""
-    now = timezone.now()
-    removed, _ = OfflineCopy.objects.filter(expires_at__lte=now).delete()
-    stuck = OfflineCopy.objects.filter(
-        state__in=[State.QUEUED, State.BUILDING], requested_at__lte=now - STUCK_AFTER
-    )
-    for copy in stuck.only("pk", "key"):
-        _schedule(copy)
+def remove_expired() -> int:
+    removed, _ = OfflineCopy.objects.filter(expires_at__lte=timezone.now()).delete()
     return removed
+
+
+def stuck() -> list[tuple[int, str]]:
+    """(id, key) of the copies no worker has moved on for a while: the broker was away, or
+    the worker was killed while building."""
+    copies = OfflineCopy.objects.filter(
+        state__in=[State.QUEUED, State.BUILDING], requested_at__lte=timezone.now() - STUCK_AFTER
+    )
+    return list(copies.values_list("pk", "key"))

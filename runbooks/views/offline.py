@@ -7,37 +7,26 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
-from runbooks.models import Provider, roles_of
+from runbooks.forms import OfflineCopyForm
 from runbooks.services import offline
 
 
 @never_cache  # the state moves on while the page is watched
 @login_required
 def offline_copy(request):
-    if request.method == "POST":
-        provider = _provider(request)
+    form = OfflineCopyForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
         base_url = settings.BASE_URL or request.build_absolute_uri("/").rstrip("/")
-        offline.request_copy(request.user, provider, base_url)
+        offline.request_copy(request.user, form.cleaned_data["provider"], base_url)
         return redirect("offline-copy")
     copy = offline.copy_of(request.user)
     context = {
         "copy": copy,
-        "providers": Provider.objects.filter(pk__in=roles_of(request.user)).order_by("name"),
+        "form": form,
         "building": copy is not None and copy.state in (copy.State.QUEUED, copy.State.BUILDING),
         "hours": settings.OPENOPS_OFFLINE_COPY_HOURS,
     }
-    return render(request, "account/offline.html", context)
-
-
-def _provider(request):
-    """The provider the copy is limited to: one of the user's own, or none (all they see)."""
-    slug = request.POST.get("provider", "")
-    if not slug:
-        return None
-    provider = Provider.objects.filter(slug=slug[:50], pk__in=roles_of(request.user)).first()
-    if provider is None:
-        raise Http404("You are not a member of that provider.")
-    return provider
+    return render(request, "account/offline.html", context, status=400 if form.errors else 200)
 
 
 @never_cache
