@@ -127,7 +127,7 @@ def _counts(found: contents.Contents) -> dict:
     from runbooks.kinds.registry import KINDS
 
     counts = {spec.label: found.count(spec.kind) for spec in KINDS}
-    return {**counts, "alert routes": sum(1 for r in found.routes if r.in_copy)}
+    return {**counts, "alert route": sum(1 for r in found.routes if r.in_copy)}
 
 
 def _audit(user, found: contents.Contents, detail: dict) -> None:
