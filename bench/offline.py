@@ -55,6 +55,7 @@ def main() -> None:
         print(f"{label}: {figures[label]['seconds']} s — {figures[label]['summary']}")
     size = sum(path.stat().st_size for path in folder.rglob("*") if path.is_file())
     figures["folder bytes"] = size
+    figures["search index bytes"] = (folder / "data" / "search-index.js").stat().st_size
     copy = offline.request_copy(alice)
     started = time.perf_counter()
     offline.build_copy(copy.pk, copy.key)
