@@ -156,6 +156,12 @@ class NewDocumentForm(DocumentForm):
                 label="Alert that opens it",
                 help_text="Optional: /r/<this alert name> opens the new runbook at once.",
             )
+            self.fields["matchers"] = forms.CharField(
+                max_length=4000,
+                required=False,
+                label="Only when its labels match",
+                help_text='Optional, with the alert: severity="critical", namespace=~"kube-.*"',
+            )
         head = [f.name for f in self.spec.fields if f.placement == "head"]
         self.order_fields(
             [
@@ -166,6 +172,7 @@ class NewDocumentForm(DocumentForm):
                 *self.relation_names,
                 *head,
                 "alertname",
+                "matchers",
                 "tags",
                 "body",
             ]
@@ -176,6 +183,18 @@ class NewDocumentForm(DocumentForm):
             choices.append((COMMUNITY, "Community (no provider)"))
         self.fields["provider"].choices = choices
         del self.fields["base_revision"], self.fields["message"]
+
+    def clean_matchers(self):
+        try:
+            return [m.as_dict() for m in parse_matchers(self.cleaned_data["matchers"])]
+        except MatcherError as exc:
+            raise ValidationError(str(exc)) from None
+
+    def clean(self):
+        data = super().clean()
+        if data.get("matchers") and not (data.get("alertname") or "").strip():
+            self.add_error("matchers", "Label matchers belong to an alert: name it too.")
+        return data
 
     def clean_provider(self):
         value = self.cleaned_data["provider"]
@@ -303,3 +322,62 @@ class OfflineCopyForm(forms.Form):
 
     def clean_provider(self):
         return self.providers.get(self.cleaned_data["provider"])
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one field (Django's documented way)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ".yaml,.yml"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        if isinstance(data, (list, tuple)):
+            return [super(MultipleFileField, self).clean(item, initial) for item in data]
+        return [super().clean(data, initial)] if data else []
+
+
+class CoverageForm(forms.Form):
+    """Rule files to check: uploaded, pasted, or carried from the previous answer (to download
+    them annotated). What to resolve them for: one of the user's providers, or none."""
+
+    files = MultipleFileField(required=False, label="Rule files")
+    text = forms.CharField(
+        required=False,
+        label="…or paste rules",
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false", "class": "code"}),
+    )
+    provider = forms.ChoiceField(required=False, label="Resolve as alerts of")
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        found = Provider.objects.filter(pk__in=roles_of(user)).order_by("name")
+        self.providers = {p.slug: p for p in found}
+        self.fields["provider"].choices = [
+            *((slug, p.name) for slug, p in self.providers.items()),
+            ("", "No provider (community routes only)"),
+        ]
+
+    def clean_provider(self):
+        return self.providers.get(self.cleaned_data["provider"])
+
+    def sources(self) -> list[tuple[str, str]]:
+        """(name, text) of every rule file given; ValidationError for one that is not text."""
+        found = []
+        for upload in self.cleaned_data["files"]:
+            try:
+                found.append((upload.name, upload.read().decode("utf-8")))
+            except UnicodeDecodeError:
+                raise ValidationError(f"{upload.name} is not UTF-8 text.") from None
+        names = self.data.getlist("source_name")
+        found += zip(names, self.data.getlist("source"), strict=False)
+        if self.cleaned_data["text"].strip():
+            found.append(("pasted rules", self.cleaned_data["text"]))
+        if not found:
+            raise ValidationError("Upload rule files or paste rules.")
+        return found

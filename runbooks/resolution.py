@@ -44,6 +44,17 @@ def _candidates(keys: list[str], provider: Provider | None):
     )
 
 
+def candidates_by_name(alertnames: Iterable[str], provider: Provider | None) -> dict[str, list]:
+    """`candidate_routes` for many alert names in one query, by case-folded name (with their
+    runbooks, for the component and the review date)."""
+    keys = sorted({name.casefold() for name in alertnames})
+    found: dict[str, list] = {key: [] for key in keys}
+    for start in range(0, len(keys), 500):  # SQLite's limit on the parameters of one query
+        for route in _candidates(keys[start : start + 500], provider):
+            found[route.alertname_key].append(route)
+    return found
+
+
 def resolve(
     alertname: str,
     labels: Mapping[str, str],

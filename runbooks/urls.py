@@ -10,6 +10,7 @@ from runbooks.views import (
     changes,
     chat,
     comments,
+    coverage,
     documents,
     health,
     home,
@@ -94,6 +95,7 @@ urlpatterns = [
     path("account/tokens/", tokens.token_list, name="token-list"),
     path("account/tokens/<id:pk>/revoke/", tokens.token_revoke, name="token-revoke"),
     path("account/offline/", offline.offline_copy, name="offline-copy"),
+    path("coverage/", coverage.coverage, name="rule-coverage"),
     re_path(
         r"^account/offline/(?P<key>[A-Za-z0-9_-]{43})/download/$",
         offline.offline_download,

@@ -5,7 +5,7 @@ from rest_framework.routers import DefaultRouter
 
 from runbooks.kinds.registry import KINDS
 
-from . import search, subscriptions, views, webhooks
+from . import coverage, search, subscriptions, views, webhooks
 from .documents import VIEWSETS
 
 router = DefaultRouter()
@@ -21,6 +21,7 @@ router.register("subscriptions", subscriptions.SubscriptionViewSet, basename="ap
 
 urlpatterns = [
     path("resolve/", views.ResolveView.as_view(), name="api-resolve"),
+    path("coverage/", coverage.CoverageView.as_view(), name="api-coverage"),
     path("search/", search.SearchView.as_view(), name="api-search"),
     path("search/suggest/", search.SuggestView.as_view(), name="api-search-suggest"),
     path(

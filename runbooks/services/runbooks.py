@@ -16,13 +16,20 @@ from .routes import save_route
 
 
 @transaction.atomic
-def create_runbook(*, actor, alertname: str = "", **fields) -> Runbook:
+def create_runbook(*, actor, alertname: str = "", matchers=(), **fields) -> Runbook:
     """Create a runbook; with `alertname`, also the route that makes `/r/<alertname>` open it
-    (scoped to the runbook's provider, or a community route for a community runbook), so the
-    link that found nothing resolves at once. Both, or neither."""
+    (scoped to the runbook's provider, or a community route for a community runbook; only for
+    alerts whose labels match `matchers`, when given), so the link that found nothing resolves
+    at once. Both, or neither."""
     runbook = create_document(actor=actor, **{"kind": Kind.RUNBOOK, **fields})
     if alertname.strip():
-        save_route(actor=actor, alertname=alertname, runbook=runbook, provider=runbook.provider)
+        save_route(
+            actor=actor,
+            alertname=alertname,
+            runbook=runbook,
+            provider=runbook.provider,
+            matchers=matchers,
+        )
     return runbook
 
 

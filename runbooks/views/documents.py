@@ -122,7 +122,8 @@ def _preview(form):
 def document_new(request, kind):
     spec = KINDS[kind]
     # e.g. from "write this runbook", "write an experience report"
-    prefill = {"title", "alertname", *spec.field_names, *(r.name for r in spec.form_relations)}
+    prefill = {"title", "alertname", "matchers", *spec.field_names}
+    prefill |= {r.name for r in spec.form_relations}
     initial = {name: value for name, value in request.GET.items() if name in prefill}
     initial.setdefault("body", spec.body_template)  # the guided sections of the kind
     links = {}
@@ -137,7 +138,7 @@ def document_new(request, kind):
         data = form.cleaned_data
         try:
             create = import_string(spec.create_service)
-            extra = {"alertname": data["alertname"]} if "alertname" in data else {}
+            extra = {k: data[k] for k in ("alertname", "matchers") if k in data}
             document = create(
                 actor=request.user,
                 kind=kind,
