@@ -66,6 +66,26 @@ ALERT = {
 }
 
 RECEIVERS = {
+    # YAML is read as YAML (JSON is YAML); nothing is stored, whatever the body says.
+    "rule-coverage": Receiver(
+        "post",
+        "/api/v1/coverage/",
+        {
+            "groups": [
+                {
+                    "name": "ceph",
+                    "rules": [
+                        {
+                            "alert": "CephOSDDown",
+                            "expr": "ceph_osd_up == 0",
+                            "labels": {"severity": "critical"},
+                            "annotations": {"runbook_url": "https://wiki.example.org/osd"},
+                        }
+                    ],
+                }
+            ]
+        },
+    ),
     "create-runbook": Receiver(
         "post",
         "/api/v1/runbooks/",
@@ -489,6 +509,10 @@ FORMS = {
     ),
     "new-token": ("/account/tokens/", {"name": "am", "scopes": "read", "provider": ""}),
     "offline-copy": ("/account/offline/", {"provider": "provider-a"}),
+    "rule-coverage": (
+        "/coverage/",
+        {"text": "groups:\n- name: g\n  rules:\n  - alert: DiskFull\n", "provider": "provider-a"},
+    ),
     "restore": ("/runbooks/{slug}/revisions/1/restore/", {"base_revision": "2"}),
 }
 

@@ -12,6 +12,9 @@ from pathlib import Path
 
 import yaml
 
+from runbooks.inputs import clean_text
+
+MAX_DEPTH = 32  # a PrometheusRule's labels are 7 levels down
 MAX_RULES = 20_000  # alerting and recording rules of one request or command, in all
 MAX_LABELS = 64
 MAX_LABEL_VALUE = 1024
@@ -76,8 +79,11 @@ def read(
     budget = budget or Budget()
     found = RuleFile(name=name, text=text, folder=folder)
     try:
+        _check_depth(name, text)
         documents = list(yaml.load_all(text, Loader=SafeLoader))
     except yaml.YAMLError as exc:
+        if "nesting depth" in _reason(exc):  # libyaml's own limit, far above MAX_DEPTH
+            raise RuleError(f"{name}: nested more than {MAX_DEPTH} levels deep.") from None
         raise RuleError(f"{name}: not YAML ({_reason(exc)}).") from None
     except RecursionError:
         raise RuleError(f"{name}: nested too deeply to be a rule file.") from None
@@ -92,6 +98,19 @@ def read(
     if strict and found.skipped_documents == len(documents):
         raise RuleError(f"{name}: no rule groups (neither `groups:` nor a PrometheusRule).")
     return found
+
+
+def _check_depth(name: str, text: str) -> None:
+    """Refuse a file nested deeper than any rule file is, before anything is built from it
+    (the events of the parser: aliases are not followed, nothing recurses)."""
+    depth = 0
+    for event in yaml.parse(text, Loader=SafeLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise RuleError(f"{name}: nested more than {MAX_DEPTH} levels deep.")
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
 
 
 def _groups(name: str, number: int, document, strict: bool) -> list | None:
@@ -144,8 +163,8 @@ def _read_group(found: RuleFile, where: tuple[int, int], group, budget: Budget) 
         found.alerts.append(
             AlertRule(
                 file=found.name,
-                group=name,
-                alert=rule["alert"],
+                group=clean_text(name),
+                alert=clean_text(rule["alert"]),
                 labels=labels,
                 runbook_url=url,
                 where=(*where, index),
@@ -187,7 +206,7 @@ def _strings(at: str, value, longest: int = MAX_LABEL_VALUE) -> dict[str, str]:
         text = "" if item is None else str(item).lower() if isinstance(item, bool) else str(item)
         if len(text) > longest:
             raise RuleError(f"{at}: {str(key)[:60]!r} is longer than {longest} characters.")
-        found[str(key)] = text
+        found[clean_text(str(key))] = clean_text(text)
     return found
 
 
