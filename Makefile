@@ -8,7 +8,7 @@ PORT ?= 8000
 # Test processes: one per core of CI's two-core machine (`make test TEST_PROCESSES=0` runs serially).
 TEST_PROCESSES ?= 2
 
-.PHONY: install run test lint format bench bench-inprocess bench-scale bench-storm bench-offline clean
+.PHONY: install run test lint format bench bench-inprocess bench-scale bench-storm bench-offline bench-coverage clean
 
 install: $(STAMP)
 
@@ -67,6 +67,10 @@ bench-storm: install
 # An offline copy of 1,000 runbooks: export, export again unchanged, the download's zip.
 bench-offline: install
 	$(BIN)/python bench/offline.py
+
+# rule_coverage on a rule file of 50 alerts with the demo's routes, and on 2,000 alerts.
+bench-coverage: install
+	$(BIN)/python bench/coverage.py
 
 clean:
 	rm -rf $(VENV) var staticfiles

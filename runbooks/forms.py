@@ -362,6 +362,7 @@ class CoverageForm(forms.Form):
             *((slug, p.name) for slug, p in self.providers.items()),
             ("", "No provider (community routes only)"),
         ]
+        self.fields["provider"].initial = next(iter(self.providers), "")
 
     def clean_provider(self):
         return self.providers.get(self.cleaned_data["provider"])
