@@ -439,3 +439,56 @@ def test_coverage_of_the_component_form_matches_r_component(world):
     assert report.classify(f"{SITE}/r/X?provider=a", SITE) == report.OPENOPS
     assert report.classify("/r/X", "") == report.OPENOPS
     assert report.classify("", SITE) == report.NONE
+
+
+FLOW_AND_ALIASES = """\
+# flow style and aliases
+groups:
+- name: odd
+  rules:
+  - {alert: FlowRule, expr: up == 0}
+  - alert: FlowAnnotations
+    expr: up == 0
+    annotations: {summary: "it is down"}
+  - alert: EmptyAnnotations
+    expr: up == 0
+    annotations:
+  - &shared
+    alert: Shared
+    expr: up == 0
+  - *shared
+  - alert: CommonAnnotations
+    expr: up == 0
+    annotations: &common
+      summary: down
+  - alert: SharesAnnotations
+    expr: up == 0
+    annotations: *common
+  - alert: LastLineWithoutNewline
+    expr: |
+      up == 0
+    labels:
+      severity: critical"""
+
+
+def test_annotate_handles_flow_style_empty_annotations_aliases_and_a_last_line(world, tmp_path):
+    path = tmp_path / "odd.yaml"
+    path.write_text(FLOW_AND_ALIASES)
+    out = tmp_path / "out"
+    err = io.StringIO()
+    call_command("rule_coverage", str(path), annotate=str(out), stdout=io.StringIO(), stderr=err)
+    annotated = (out / "odd.yaml").read_text()
+    alerts = rulefiles.read("odd", annotated).alerts
+    urls = {a.alert: a.runbook_url for a in alerts}
+    assert urls["FlowRule"] == f"{SITE}/r/FlowRule"
+    assert urls["FlowAnnotations"] == f"{SITE}/r/FlowAnnotations"
+    assert urls["EmptyAnnotations"] == f"{SITE}/r/EmptyAnnotations"
+    assert urls["LastLineWithoutNewline"] == f"{SITE}/r/LastLineWithoutNewline"
+    assert urls["Shared"] == f"{SITE}/r/Shared"  # the anchored rule itself gets it, once
+    assert urls["CommonAnnotations"] == f"{SITE}/r/CommonAnnotations"
+    assert urls["SharesAnnotations"] == f"{SITE}/r/CommonAnnotations"  # the text is shared
+    assert err.getvalue().count("left as it was (a YAML alias)") == 1
+    assert "SharesAnnotations left as it was" in err.getvalue()
+    assert "  - {alert: FlowRule, expr: up == 0, annotations: {runbook_url: " in annotated
+    assert 'annotations: {summary: "it is down", runbook_url: ' in annotated
+    assert annotated.startswith("# flow style and aliases\n")

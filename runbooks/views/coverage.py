@@ -73,7 +73,7 @@ def _write_link(alert: report.Covered) -> str:
 def _annotated(files, checked: report.Coverage) -> HttpResponse:
     """One file as YAML, several as a zip, each with `runbook_url` where it was missing."""
     written = [
-        (_file_name(f.name), annotate.annotate(f.text, checked.of_file(f.name))) for f in files
+        (_file_name(f.name), annotate.annotate(f.text, checked.of_file(f.name)).text) for f in files
     ]
     if len(written) == 1:
         filename, text = written[0]

@@ -99,6 +99,8 @@ class Command(AuditedCommand):
         for found in files:
             target = out / roots[found.name]
             target.parent.mkdir(parents=True, exist_ok=True)
-            text = annotate.annotate(found.text, coverage.of_file(found.name))
-            target.write_text(text, encoding="utf-8")
+            annotated = annotate.annotate(found.text, coverage.of_file(found.name))
+            target.write_text(annotated.text, encoding="utf-8")
+            for alert in annotated.skipped:
+                self.stderr.write(f"{found.name}: {alert} left as it was (a YAML alias)")
         self.stderr.write(f"annotated rule files written to {out}")
