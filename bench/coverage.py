@@ -8,33 +8,22 @@ bench/results/<date>-<database>-coverage.json.
 import io
 import json
 import os
-import shutil
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.over_http import RESULTS, VAR, _environment  # noqa: E402
+from bench import in_process  # noqa: E402
 
 FIFTY = Path(__file__).resolve().parent / "rules" / "fifty-alerts.yaml"
 
 
 def main() -> None:
-    run = VAR / f"coverage-{os.getpid()}"
-    shutil.rmtree(run, ignore_errors=True)
-    run.mkdir(parents=True)
-    os.environ.update(_environment(run))
     os.environ.setdefault("OPENOPS_BASE_URL", "https://openops.example")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
+    run = in_process.start("coverage")
     from runbooks import demo
 
-    call_command("migrate", verbosity=0)
     demo.seed()
     figures = {}
     for provider in ("nordwolke", None):
@@ -50,12 +39,7 @@ def main() -> None:
         seconds = round(time.perf_counter() - started, 2)
         figures[label] = {"seconds": seconds, "total": found["total"]}
         print(f"{label}: {seconds} s ({found['total']} alerts, {found['coverage']} %)")
-    database = "postgresql" if "postgres" in os.environ["DATABASE_URL"] else "sqlite"
-    RESULTS.mkdir(exist_ok=True)
-    name = RESULTS / f"{datetime.now(UTC):%Y-%m-%d}-{database}-coverage.json"
-    name.write_text(json.dumps(figures, indent=2) + "\n")
-    print(f"results in {name.relative_to(RESULTS.parent.parent)}")
-    shutil.rmtree(run, ignore_errors=True)
+    in_process.finish(run, "coverage", figures)
 
 
 def _coverage(path: Path, provider: str | None, **options) -> dict:

@@ -9,30 +9,20 @@ download. Figures go to bench/results/<date>-<database>-offline.json.
 
 import argparse
 import io
-import json
-import os
-import shutil
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.over_http import RESULTS, VAR, _environment  # noqa: E402
+from bench import in_process  # noqa: E402
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runbooks", type=int, default=1000)
     args = parser.parse_args()
-    run = VAR / f"offline-{os.getpid()}"
-    shutil.rmtree(run, ignore_errors=True)
-    run.mkdir(parents=True)
-    os.environ.update(_environment(run))
-    import django
-
-    django.setup()
+    run = in_process.start("offline")
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
 
@@ -40,7 +30,6 @@ def main() -> None:
     from runbooks.models import OfflineCopy
     from runbooks.services import offline
 
-    call_command("migrate", verbosity=0)
     seed.seed(runbooks=args.runbooks, routes=0, alerts=0, log=print)
     _routes(args.runbooks)
     alice = get_user_model().objects.get(username="alice")
@@ -65,12 +54,7 @@ def main() -> None:
         f"folder: {size / 1e6:.1f} MB; zip built in {figures['zip']['seconds']} s: "
         f"{copy.size / 1e6:.1f} MB ({copy.counts})"
     )
-    database = "postgresql" if "postgres" in os.environ["DATABASE_URL"] else "sqlite"
-    RESULTS.mkdir(exist_ok=True)
-    name = RESULTS / f"{datetime.now(UTC):%Y-%m-%d}-{database}-offline.json"
-    name.write_text(json.dumps(figures, indent=2) + "\n")
-    print(f"results in {name.relative_to(RESULTS.parent.parent)}")
-    shutil.rmtree(run, ignore_errors=True)
+    in_process.finish(run, "offline", figures)
 
 
 def _routes(count: int) -> None:
