@@ -469,3 +469,33 @@ def test_a_copy_for_a_provider_the_user_left_fails_clearly(alice, provider_a, pr
         offline.request_copy(alice, provider_b)
     response = client_for(alice).post("/account/offline/", {"provider": "provider-b"})
     assert response.status_code == 400 and not OfflineCopy.objects.exists()
+
+
+def test_hostile_text_stays_text_in_pages_and_in_the_script_files(tmp_path, alice, make_runbook):
+    hostile = '<script>alert(1)</script> \u2028 "quoted" \\ back'
+    body = f"## {hostile}\n\n</script><img src=x onerror=alert(1)>\n"
+    stored = make_runbook(alice, title=hostile, body=body).title  # spaces tidied on save
+    routes.save_route(
+        alertname="</script>Alert", runbook=make_runbook(alice, title="x"), actor=alice
+    )
+    folder = export(tmp_path, alice)
+    for name in ("data/search-index.js", "data/routes.js"):
+        script = (folder / name).read_text()
+        assert "</script" not in script.lower() and "<" not in script and "\u2028" not in script
+        assert script.isascii()
+    page = next((folder / "runbooks").glob("script*.html")).read_text()
+    assert "<script>" not in page and "onerror" not in page.split("</header>")[1]
+    node = NODE and subprocess.run(
+        [
+            NODE,
+            "-e",
+            f"globalThis.window={{}}; eval(require('fs').readFileSync("
+            f"{json.dumps(str(folder / 'data/search-index.js'))}, 'utf8'));"
+            "console.log(JSON.stringify(window.OPENOPS_OFFLINE_INDEX.map(e => e.title)))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    if node:
+        assert stored in json.loads(node.stdout)  # read back exactly as stored
