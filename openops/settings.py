@@ -335,6 +335,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "processed_folder": str(_queue / "processed"),
         "control_folder": str(_queue / "control"),  # not ./control in the working directory
         "store_processed": False,
+        # kombu waits this long whenever it finds the folder empty between messages; at its
+        # default (1 s) a backlog (seed_demo's mails) held an offline copy up for a minute.
+        "polling_interval": 0.1,
     }
 OPENOPS_SWEEP_AFTER = timedelta(seconds=env_int("OPENOPS_SWEEP_AFTER_SECONDS", 60, minimum=1))
 # Beat remembers when each periodic task last ran in a small file: under var/, never in the

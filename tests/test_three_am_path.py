@@ -252,6 +252,7 @@ def test_a_filesystem_broker_keeps_its_folders_under_var():
         text=True,
     )
     assert "var/celery/queue" in done.stdout, done.stderr
+    assert "'polling_interval': 0.1" in done.stdout  # a backlog drains in seconds, not minutes
 
 
 def test_without_debug_a_missing_page_is_the_styled_404(client):
