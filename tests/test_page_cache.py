@@ -246,3 +246,37 @@ def test_community_routes_show_and_leave_at_once(make_runbook, carol):
     routes.delete_route(route, actor=carol)
     page = anonymous(url)
     assert "NovaComputeServiceDown" not in page and page == fresh(url)
+
+
+def test_the_compiled_anonymous_check_answers_as_visible_to_does(alice, provider_a):
+    """The anonymous check is compiled once from `visible_to` and run again with each request's
+    slug and time: for every shape of document, and across an embargo's end, it answers as the
+    queryset does."""
+    from datetime import timedelta
+
+    from django.contrib.auth.models import AnonymousUser
+    from django.utils import timezone
+
+    from runbooks import access
+    from tests.access import make_secrets
+
+    secrets = make_secrets(provider_a, alice)
+    public = documents.create_document(
+        kind=Kind.RUNBOOK, title="Public", body="x", visibility=Visibility.PUBLIC, actor=alice
+    )
+    embargoed = documents.create_document(
+        kind=Kind.POSTMORTEM, title="Later", body="x", provider=provider_a, actor=alice
+    )
+    until = timezone.now() + timedelta(days=3)
+    documents.publish(embargoed, visibility=Visibility.PUBLIC, embargo_until=until, actor=alice)
+    cases = [d for d in secrets.values() if hasattr(d, "slug")] + [public, embargoed]
+    for moment in (timezone.now(), until + timedelta(seconds=1)):
+        for document in cases + [public.__class__(kind=Kind.RUNBOOK, slug="no-such")]:
+            compiled = access._AnonymousStamp.of(document.kind).run(document.slug, moment)
+            expected = access._stamp_query(AnonymousUser(), document.kind, document.slug, moment)
+            assert compiled == list(expected), (document.slug, moment)
+    later = access._AnonymousStamp.of(Kind.POSTMORTEM).run(embargoed.slug, until + timedelta(1))
+    assert [pk for pk, _ in later] == [embargoed.pk]  # the embargo's end needs no new compile
+    assert (
+        access._AnonymousStamp.of(Kind.RUNBOOK).run(public.slug, timezone.now())[0][0] == public.pk
+    )

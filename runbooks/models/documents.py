@@ -27,11 +27,12 @@ class Tag(models.Model):
         return reverse("tag-detail", args=[self.slug])
 
 
-def _released_q(on: str = "") -> Q:
+def _released_q(on: str = "", now=None) -> Q:
     """Published or archived, and out of any embargo (of the document at `on`, e.g.
-    "runbook__", or of the row itself)."""
+    "runbook__", or of the row itself) at `now` (the present unless said)."""
+    now = now or timezone.now()
     return Q(**{f"{on}status__in": RELEASED_STATUSES}) & (
-        Q(**{f"{on}embargo_until__isnull": True}) | Q(**{f"{on}embargo_until__lte": timezone.now()})
+        Q(**{f"{on}embargo_until__isnull": True}) | Q(**{f"{on}embargo_until__lte": now})
     )
 
 
@@ -51,10 +52,11 @@ def visible_to_provider_q(provider, on: str = "") -> Q:
 
 
 class DocumentQuerySet(models.QuerySet):
-    def visible_to(self, user) -> "DocumentQuerySet":
-        """Documents `user` may see: the one place that decides (DESIGN §3)."""
+    def visible_to(self, user, now=None) -> "DocumentQuerySet":
+        """Documents `user` may see: the one place that decides (DESIGN §3). `now` is for
+        a query compiled once and run again with the time of each request (access.py)."""
         if not user.is_authenticated:
-            return self.filter(_released_q() & Q(visibility=Visibility.PUBLIC))
+            return self.filter(_released_q(now=now) & Q(visibility=Visibility.PUBLIC))
         q = _shared_q()  # (b) released public and community documents
         provider_ids = list(roles_of(user))
         if provider_ids:  # (a) everything of the user's own providers
