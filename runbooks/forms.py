@@ -9,7 +9,13 @@ from runbooks.choices import Status, Visibility
 from runbooks.kinds.registry import KINDS
 from runbooks.models import Provider, Scope
 from runbooks.services.tags import parse_tags
-from runbooks.visibility import can_manage_route, may_send_alerts, roles_of, writable_providers
+from runbooks.visibility import (
+    can_manage_route,
+    may_send_alerts,
+    member_providers,
+    roles_of,
+    writable_providers,
+)
 
 COMMUNITY = "community"  # the choice meaning "no provider"
 
@@ -314,7 +320,7 @@ class OfflineCopyForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        found = Provider.objects.filter(pk__in=roles_of(user)).order_by("name")
+        found = member_providers(user).order_by("name")
         self.providers = {p.slug: p for p in found}
         self.fields["provider"].choices = [("", "Everything I may read")] + [
             (slug, f"{p.name} and community documents") for slug, p in self.providers.items()
@@ -356,7 +362,7 @@ class CoverageForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        found = Provider.objects.filter(pk__in=roles_of(user)).order_by("name")
+        found = member_providers(user).order_by("name")
         self.providers = {p.slug: p for p in found}
         self.fields["provider"].choices = [
             *((slug, p.name) for slug, p in self.providers.items()),

@@ -100,6 +100,12 @@ def can_manage_members(user, provider) -> bool:
     return user.is_authenticated and (user.is_superuser or has_role(user, provider.pk, Role.ADMIN))
 
 
+def member_providers(user):
+    """Providers `user` is a member of, in any role: what a copy or a coverage check may be
+    limited to (their routes lead to their private runbooks)."""
+    return Provider.objects.filter(pk__in=roles_of(user))
+
+
 def writable_providers(user):
     """Providers where `user` may create documents, for forms and API validation."""
     ids = [pid for pid, role in roles_of(user).items() if ROLE_RANK[role] >= ROLE_RANK[Role.EDITOR]]

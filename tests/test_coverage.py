@@ -492,3 +492,11 @@ def test_annotate_handles_flow_style_empty_annotations_aliases_and_a_last_line(w
     assert "  - {alert: FlowRule, expr: up == 0, annotations: {runbook_url: " in annotated
     assert 'annotations: {summary: "it is down", runbook_url: ' in annotated
     assert annotated.startswith("# flow style and aliases\n")
+
+
+def test_an_upload_that_is_not_text_is_refused_clearly(world, alice):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("rules.yaml", b"\xff\xfe\x00groups")
+    page = client_for(alice).post("/coverage/", {"files": [upload]})
+    assert page.status_code == 400 and "rules.yaml is not UTF-8 text" in page.content.decode()

@@ -486,6 +486,8 @@ FORMS = {
             "visibility": "public",
             "slug": "",
             "component": "ceph",
+            "alertname": "DiskFull",
+            "matchers": 'severity="critical"',
             "tags": "storage",
             "review_interval_days": "180",
             "body": "## Check\n",

@@ -1,7 +1,6 @@
 """POST /api/v1/coverage/: the rule coverage of the YAML in the body, as `rule_coverage
 --format json` prints it (issue 22). It stores nothing, so a read token may ask."""
 
-from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
@@ -11,8 +10,10 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthentic
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from runbooks import addresses
 from runbooks.coverage import report, rulefiles
-from runbooks.models import Provider, Scope, roles_of
+from runbooks.models import Provider, Scope
+from runbooks.visibility import member_providers
 
 from .permissions import token_of
 
@@ -39,10 +40,10 @@ class ReadsOnly(BasePermission):
         return token is None or request.method in SAFE_METHODS or token.has_scope(Scope.READ)
 
 
-def scope_for(user, slug: str | None) -> Provider | None:
+def _member_scope(user, slug: str | None) -> Provider | None:
     """The provider to resolve for: the one named, which must be one of the caller's (another
     provider's routes lead to its private runbooks), else their only one, else none."""
-    mine = Provider.objects.filter(pk__in=roles_of(user))
+    mine = member_providers(user)
     if slug:
         provider = mine.filter(slug__iexact=slug[:50]).first()
         if provider is None:
@@ -80,7 +81,7 @@ class CoverageView(APIView):
         ),
     )
     def post(self, request):
-        provider = scope_for(request.user, request.query_params.get("provider"))
+        provider = _member_scope(request.user, request.query_params.get("provider"))
         text = request.data if isinstance(request.data, str) else ""
         if not text.strip():
             raise ValidationError({"rules": ["Send a rule file (YAML) as the body."]})
@@ -88,5 +89,4 @@ class CoverageView(APIView):
             found = rulefiles.read("body", text)
         except rulefiles.RuleError as exc:
             raise ValidationError({"rules": [str(exc)]}) from None
-        base_url = settings.BASE_URL or request.build_absolute_uri("/").rstrip("/")
-        return Response(report.check([found], provider, base_url).as_json())
+        return Response(report.check([found], provider, addresses.base_url(request)).as_json())

@@ -79,8 +79,7 @@ def read(
     budget = budget or Budget()
     found = RuleFile(name=name, text=text, folder=folder)
     try:
-        _check_depth(name, text)
-        documents = list(yaml.load_all(text, Loader=SafeLoader))
+        documents = _load_all(name, text)
     except yaml.YAMLError as exc:
         if "nesting depth" in _reason(exc):  # libyaml's own limit, far above MAX_DEPTH
             raise RuleError(f"{name}: nested more than {MAX_DEPTH} levels deep.") from None
@@ -100,17 +99,38 @@ def read(
     return found
 
 
-def _check_depth(name: str, text: str) -> None:
-    """Refuse a file nested deeper than any rule file is, before anything is built from it
-    (the events of the parser: aliases are not followed, nothing recurses)."""
-    depth = 0
-    for event in yaml.parse(text, Loader=SafeLoader):
-        if isinstance(event, yaml.CollectionStartEvent):
-            depth += 1
-            if depth > MAX_DEPTH:
-                raise RuleError(f"{name}: nested more than {MAX_DEPTH} levels deep.")
-        elif isinstance(event, yaml.CollectionEndEvent):
-            depth -= 1
+def _load_all(name: str, text: str) -> list:
+    """Every document of the text, read once: each is composed into nodes, refused when nested
+    deeper than any rule file is (walked without recursion, each shared node once, so aliases
+    add no work), and only then built into Python values."""
+    loader = SafeLoader(text)
+    try:
+        documents = []
+        while loader.check_node():
+            node = loader.get_node()
+            _check_depth(name, node)
+            documents.append(loader.construct_document(node))
+        return documents
+    finally:
+        loader.dispose()
+
+
+def _check_depth(name: str, root) -> None:
+    seen: set[int] = set()
+    stack = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if id(node) in seen or isinstance(node, yaml.ScalarNode):
+            continue
+        seen.add(id(node))
+        if depth > MAX_DEPTH:
+            raise RuleError(f"{name}: nested more than {MAX_DEPTH} levels deep.")
+        children = (
+            node.value
+            if isinstance(node, yaml.SequenceNode)
+            else (child for pair in node.value for child in pair)
+        )
+        stack.extend((child, depth + 1) for child in children)
 
 
 def _groups(name: str, number: int, document, strict: bool) -> list | None:

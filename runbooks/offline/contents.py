@@ -12,6 +12,7 @@ from runbooks.choices import Kind, Status
 from runbooks.kinds.registry import KINDS
 from runbooks.models import AlertRoute, Document, Provider, Tag, roles_of
 from runbooks.models.documents import visible_to_provider_q
+from runbooks.visibility import member_providers
 
 # What the first page says the copy leaves out, and why.
 LEFT_OUT = (
@@ -60,7 +61,6 @@ class Contents:
 def contents_for(user, provider: Provider | None = None) -> Contents:
     """Everything `user` may read that an offline copy holds; with `provider`, only that
     provider's and community documents (the user must be a member of it)."""
-    memberships = roles_of(user)
     if provider is not None:
         check_member(user, provider)
     documents = _documents(user, provider)
@@ -70,7 +70,7 @@ def contents_for(user, provider: Provider | None = None) -> Contents:
         for tag in document.tags.all():
             tags.setdefault(tag.slug, []).append(document)
             labels[tag.slug] = tag.label
-    scopes = [provider] if provider else list(Provider.objects.filter(pk__in=memberships))
+    scopes = [provider] if provider else list(member_providers(user))
     contents = Contents(
         user=user,
         provider=provider,
@@ -126,5 +126,5 @@ def _routes(scopes: list[Provider], in_copy: dict[int, Document]) -> list[Route]
             runbook=route.runbook_id,
             in_copy=route.runbook_id in in_copy,
         )
-        for route in routes.order_by("pk").distinct()
+        for route in routes.order_by("pk")
     ]

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from runbooks import audit
+from runbooks.kinds.registry import KINDS
 from runbooks.models import OfflineCopy, Provider
 from runbooks.offline import bundle, contents
 
@@ -105,13 +106,14 @@ def _current(copy_id: int, key: str):
 
 
 def _progress_writer(copy_id: int, key: str):
-    last = [0.0]
+    last = 0.0
 
     def write(done: int, total: int) -> None:
+        nonlocal last
         now = time.monotonic()
-        if done < total and now - last[0] < PROGRESS_EVERY:
+        if done < total and now - last < PROGRESS_EVERY:
             return
-        last[0] = now
+        last = now
         if not _current(copy_id, key).update(done=done, total=total):
             raise Replaced()
 
@@ -124,8 +126,6 @@ def _folder_name(user, made_at) -> str:
 
 
 def _counts(found: contents.Contents) -> dict:
-    from runbooks.kinds.registry import KINDS
-
     counts = {spec.label: found.count(spec.kind) for spec in KINDS}
     return {**counts, "alert route": sum(1 for r in found.routes if r.in_copy)}
 

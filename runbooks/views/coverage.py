@@ -5,14 +5,13 @@ import io
 import zipfile
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
-from runbooks import inputs
+from runbooks import addresses, inputs
 from runbooks.alerting import LABEL_NAME, Matcher
 from runbooks.coverage import annotate, report, rulefiles
 from runbooks.forms import CoverageForm
@@ -25,7 +24,7 @@ def coverage(request):
     form = CoverageForm(request.POST or None, request.FILES or None, user=request.user)
     context = {"form": form}
     if request.method == "POST" and form.is_valid():
-        base_url = settings.BASE_URL or request.build_absolute_uri("/").rstrip("/")
+        base_url = addresses.base_url(request)
         try:
             files = read_all(form.sources())
         except (ValidationError, rulefiles.RuleError) as exc:
