@@ -68,15 +68,7 @@ def set_membership(provider: Provider, user, role: str, *, actor, from_claim: bo
         membership.from_claim = membership.from_claim and from_claim
         membership.save(update_fields=["role", "from_claim"])
     if before != role:
-        audit.record(
-            audit.Action.ROLE_CHANGED,
-            actor=actor,
-            target=user.get_username(),
-            provider=provider,
-            detail={"user": user.get_username(), "role": role, "before": before},
-        )
-    if hasattr(user, "_openops_roles"):
-        del user._openops_roles  # the cached roles of this user object are stale now
+        _role_changed(provider, user, role, before, actor)
     return membership, created
 
 
@@ -88,16 +80,21 @@ def remove_membership(provider: Provider, user, *, actor) -> bool:
     if membership is None:
         return False
     membership.delete()
+    _role_changed(provider, user, None, membership.role, actor)
+    return True
+
+
+def _role_changed(provider: Provider, user, role: str | None, before: str | None, actor) -> None:
+    """Into the audit log; and the roles cached on this user object are stale now."""
     audit.record(
         audit.Action.ROLE_CHANGED,
         actor=actor,
         target=user.get_username(),
         provider=provider,
-        detail={"user": user.get_username(), "role": None, "before": membership.role},
+        detail={"user": user.get_username(), "role": role, "before": before},
     )
     if hasattr(user, "_openops_roles"):
         del user._openops_roles
-    return True
 
 
 @transaction.atomic
