@@ -1,13 +1,14 @@
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
-COPY pyproject.toml README.md ./
+# The app's lock (exact versions with hashes, as `make install` uses), then the code from /app.
+COPY requirements/main.txt ./requirements/main.txt
+RUN pip install --no-cache-dir --require-hashes --no-deps -r requirements/main.txt
 COPY openops ./openops
 COPY runbooks ./runbooks
 COPY templates ./templates
 COPY manage.py gunicorn.conf.py ./
-RUN pip install --no-cache-dir . && \
-    DEBUG=false SECRET_KEY=build-only python manage.py collectstatic --noinput
+RUN DEBUG=false SECRET_KEY=build-only python manage.py collectstatic --noinput
 RUN useradd --create-home openops && chown -R openops /app
 USER openops
 EXPOSE 8000

@@ -8,16 +8,36 @@ PORT ?= 8000
 # Test processes: one per core of CI's two-core machine (`make test TEST_PROCESSES=0` runs serially).
 TEST_PROCESSES ?= 2
 
-.PHONY: install run test lint format bench bench-inprocess bench-scale bench-storm bench-offline bench-coverage clean
+.PHONY: install lock test-latest run test lint format bench bench-inprocess bench-scale bench-storm bench-offline bench-coverage clean
 
 install: $(STAMP)
 
-# Reinstall only when pyproject.toml changed (the stamp is older than it).
-$(STAMP): pyproject.toml
+# Installs come from the lock (requirements/dev.txt: every package, direct and transitive, at
+# an exact version with its hashes), so a fresh machine gets what CI tested. Reinstall only when
+# the lock changed (the stamp is older than it). tests/test_lock.py fails if they ever differ.
+$(STAMP): requirements/dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements/dev.txt
 	@touch $(STAMP)
+
+# The lock from pyproject.toml's ranges: requirements/main.txt (what the app needs; the
+# Dockerfile installs it) and requirements/dev.txt (that plus the tools; pinned to the same
+# versions). Kept pins stay unless the ranges exclude them; `make lock UPGRADE=markdown` moves
+# one package to its newest allowed version, `make lock UPGRADE=all` every package.
+UV_COMPILE = $(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 \
+	--generate-hashes --quiet $(if $(filter all,$(UPGRADE)),--upgrade,$(foreach p,$(UPGRADE),--upgrade-package $(p)))
+lock: $(STAMP)
+	$(UV_COMPILE) -o requirements/main.txt
+	$(UV_COMPILE) --extra dev -c requirements/main.txt -o requirements/dev.txt
+
+# The newest versions the ranges allow, in a venv of their own, with the whole suite: an
+# upstream change is seen on purpose here, not by surprise on a fresh machine.
+test-latest:
+	rm -rf .venv-latest
+	$(PYTHON) -m venv .venv-latest
+	.venv-latest/bin/python -m pip install --quiet --upgrade pip
+	.venv-latest/bin/python -m pip install --quiet --upgrade --upgrade-strategy eager -e '.[dev]'
+	OPENOPS_UNLOCKED=1 .venv-latest/bin/pytest -n $(TEST_PROCESSES)
 
 # `make run` serves as a small production would (DESIGN §2): DEBUG off, a secret key made once
 # under var/, static files collected and served, Celery on a filesystem broker under var/.
@@ -73,4 +93,4 @@ bench-coverage: install
 	$(BIN)/python bench/coverage.py
 
 clean:
-	rm -rf $(VENV) var staticfiles
+	rm -rf $(VENV) .venv-latest var staticfiles

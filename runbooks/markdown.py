@@ -10,6 +10,7 @@ caller waits for at most RENDER_TIMEOUT_SECONDS and kills when the time is up.
 """
 
 import atexit
+import importlib
 import json
 import os
 import re
@@ -49,6 +50,10 @@ IMAGE_PROTOCOLS = ("http", "https")
 RENDER_TIMEOUT_SECONDS = 2.0
 # Starting a renderer (Python, Markdown, bleach) is not the text's fault, so it has its own limit.
 STARTUP_TIMEOUT_SECONDS = 30.0
+# What the renderer process runs for each text ("module:function", text -> {"html", "toc"}).
+# The bound's tests swap in a renderer that is slow on purpose, through this same process and
+# time-out path, so they do not depend on how slow a given Markdown release is.
+RENDER_FUNCTION = "runbooks.markdown:render_here"
 
 
 def _allowed_attribute(tag: str, name: str, value: str) -> bool:
@@ -171,7 +176,7 @@ def render_comment(text: str) -> str:
     return _comment_cleaner.clean(_HEADERLINK.sub("", render(text).html))
 
 
-def _render_here(text: str) -> dict:
+def render_here(text: str) -> dict:
     """The rendering itself, run inside the renderer process; needs no Django settings."""
     md = markdown.Markdown(
         extensions=[
@@ -197,7 +202,8 @@ def clean(html: str) -> str:
 # multiprocessing refuses to start children from them.
 
 _CHILD_CODE = (
-    "import sys; sys.path[:] = {path!r}; from runbooks.markdown import _serve; _serve({fd})"
+    "import sys; sys.path[:] = {path!r}; from runbooks.markdown import _serve; "
+    "_serve({fd}, {function!r})"
 )
 
 
@@ -205,6 +211,7 @@ _CHILD_CODE = (
 class _Renderer:
     process: subprocess.Popen
     conn: Connection
+    function: str
 
     def ask(self, request: bytes, timeout: float) -> dict:
         self.conn.send_bytes(request)
@@ -222,14 +229,14 @@ _lock = threading.Lock()
 _renderer: _Renderer | None = None
 
 
-def _start_renderer() -> _Renderer:
+def _start_renderer(function: str) -> _Renderer:
     ours, theirs = Pipe()
-    code = _CHILD_CODE.format(path=sys.path, fd=theirs.fileno())
+    code = _CHILD_CODE.format(path=sys.path, fd=theirs.fileno(), function=function)
     process = subprocess.Popen(
         [sys.executable, "-c", code], stdin=subprocess.DEVNULL, pass_fds=[theirs.fileno()]
     )
     theirs.close()
-    renderer = _Renderer(process, ours)
+    renderer = _Renderer(process, ours, function)
     try:
         ready = ours.poll(STARTUP_TIMEOUT_SECONDS) and ours.recv_bytes() == b"ready"
     except (EOFError, OSError):
@@ -243,9 +250,11 @@ def _start_renderer() -> _Renderer:
 def _ask_renderer(request: bytes, timeout: float) -> dict:
     """One request to the renderer, restarting it once if it died; call with _lock held."""
     global _renderer
+    if _renderer is not None and _renderer.function != RENDER_FUNCTION:
+        _stop_renderer()
     for attempt in (1, 2):
         if _renderer is None:
-            _renderer = _start_renderer()
+            _renderer = _start_renderer(RENDER_FUNCTION)
         try:
             return _renderer.ask(request, timeout)
         except (EOFError, OSError) as exc:  # it died under us (killed, out of memory…)
@@ -276,11 +285,13 @@ atexit.register(_stop_renderer)
 os.register_at_fork(after_in_child=_forget_renderer_after_fork)
 
 
-def _serve(fd: int) -> None:
+def _serve(fd: int, function: str) -> None:
     """The renderer process: answer texts until the parent closes its end or is gone."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the parent, which stops us
     conn = Connection(fd)
-    _render_here("# Warm up\n")  # load the extensions now, not during the first timed render
+    module, name = function.split(":")
+    render_one = getattr(importlib.import_module(module), name)
+    render_one("# Warm up\n")  # load the extensions now, not during the first timed render
     conn.send_bytes(b"ready")
     while True:
         try:
@@ -288,7 +299,7 @@ def _serve(fd: int) -> None:
         except EOFError:
             return
         try:
-            answer = _render_here(text)
+            answer = render_one(text)
         except Exception as exc:  # reported to the parent, which raises
             answer = {"error": type(exc).__name__, "detail": traceback.format_exc()}
         conn.send_bytes(json.dumps(answer).encode("utf-8"))

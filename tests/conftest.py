@@ -134,6 +134,19 @@ def make_runbook(db):
 
 
 @pytest.fixture
+def stalling_markdown(monkeypatch):
+    """A Markdown text that the renderer never finishes (tests/slow_markdown.py), run through
+    the product's own renderer process and time-out: the bound is tested whatever the release
+    of Python-Markdown. The time-out stays the product's, so ordinary texts in the same test
+    are never refused because the machine is busy."""
+    from runbooks import markdown
+    from tests import slow_markdown
+
+    monkeypatch.setattr(markdown, "RENDER_FUNCTION", slow_markdown.FUNCTION)
+    return f"## Steps\n\n{slow_markdown.STALL}\n\nrun `this`\n"
+
+
+@pytest.fixture
 def within_one_minute():
     """The cached page's key and ETag move on with the minute: a test that compares requests
     calls this first (the fixture calls it once), so that they all fall in one minute."""

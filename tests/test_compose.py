@@ -61,3 +61,9 @@ def test_the_image_runs_as_a_user_without_root():
     dockerfile = (Path(__file__).resolve().parent.parent / "Dockerfile").read_text()
     users = [line.split()[1] for line in dockerfile.splitlines() if line.startswith("USER ")]
     assert users and users[-1] not in {"root", "0"}
+
+
+def test_the_image_installs_the_apps_lock_with_its_hashes():
+    dockerfile = (Path(__file__).resolve().parent.parent / "Dockerfile").read_text()
+    assert "--require-hashes --no-deps -r requirements/main.txt" in dockerfile
+    assert "pip install --no-cache-dir ." not in dockerfile  # never a resolve of the ranges

@@ -24,6 +24,8 @@ from tests.conftest import client_for
 
 DEEP = json.loads("[" * 30 + "]" * 30)  # storable depth; the parser refuses far deeper
 TOO_DEEP = "[" * 1000 + "1" + "]" * 1000  # raw JSON text, spliced in as-is
+# Slow in some Markdown releases, instant in others: a hostile value like the rest (below 500,
+# nothing half-saved), not a test of the bound (tests/test_markdown_bounds.py has that).
 PATHOLOGICAL_MARKDOWN = "[" * 10_000
 
 HOSTILE = {
@@ -286,7 +288,9 @@ def _snapshot() -> dict:
 
 @pytest.fixture
 def world(alice, erin, provider_a, make_runbook, settings):
-    settings.OPENOPS_MARKDOWN_TIMEOUT = 0.3  # refuse pathological Markdown quickly here
+    # Refuse what stalls within a second, not two: a second is still far beyond any ordinary
+    # render on a busy machine, so nothing else here is refused because the cores are loaded.
+    settings.OPENOPS_MARKDOWN_TIMEOUT = 1
     runbook = make_runbook(alice, title="Disk full", provider=provider_a)
     documents.add_revision(runbook, title="Disk full", body="v2", actor=alice, base_revision=1)
     draft = make_runbook(alice, title="Draft", kind=Kind.POSTMORTEM, provider=provider_a)
@@ -341,13 +345,13 @@ def test_hostile_values_never_500_and_refusals_change_nothing(
 
 
 @pytest.mark.parametrize("name", [n for n, r in RECEIVERS.items() if r.markdown_fields])
-def test_pathological_markdown_is_refused_and_nothing_is_saved(world, name):
+def test_markdown_too_slow_to_render_is_refused_and_nothing_is_saved(
+    world, name, stalling_markdown
+):
     receiver = RECEIVERS[name]
     before = _snapshot()
     for field_name in receiver.markdown_fields:
-        status, answer = _send(
-            world, receiver, {**receiver.body, field_name: PATHOLOGICAL_MARKDOWN}
-        )
+        status, answer = _send(world, receiver, {**receiver.body, field_name: stalling_markdown})
         assert status == 400 and "too complex" in " ".join(answer[field_name])
     assert _snapshot() == before
 
