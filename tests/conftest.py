@@ -6,8 +6,10 @@ anonymous — nobody signed in
 """
 
 import os
+import time
 
 import pytest
+import time_machine
 from django.test import Client
 
 from runbooks.choices import Kind
@@ -148,14 +150,17 @@ def stalling_markdown(monkeypatch):
 
 @pytest.fixture
 def within_one_minute():
-    """The cached page's key and ETag move on with the minute: a test that compares requests
-    calls this first (the fixture calls it once), so that they all fall in one minute."""
-    import time
+    """The cached page's key and ETag, and the rate limits' windows, move on with the minute.
+    A test that compares requests across them starts at the start of a minute: the clock is
+    moved forward to the next minute's start and keeps ticking, so a whole minute passes before
+    any key or window changes, however busy the machine. The function it returns moves the clock
+    on to the next minute's start when fewer than `seconds_needed` are left (never waits)."""
+    start = (int(time.time()) // 60 + 1) * 60
+    with time_machine.travel(start, tick=True) as traveller:
 
-    def wait(seconds_needed: float = 5) -> None:
-        left = 60 - time.time() % 60
-        if left < seconds_needed:
-            time.sleep(left + 0.1)
+        def wait(seconds_needed: float = 5) -> None:
+            left = 60 - time.time() % 60
+            if left < seconds_needed:
+                traveller.move_to(time.time() + left)
 
-    wait()
-    return wait
+        yield wait

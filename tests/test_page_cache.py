@@ -2,7 +2,10 @@
 304s for clients that have it, and never stale or private content: every write that changes
 what the page shows is followed by a fresh page, and only anonymous visitors meet the cache."""
 
+import time
+
 import pytest
+import time_machine
 from django.core.cache import cache
 from django.test import Client
 
@@ -280,3 +283,19 @@ def test_the_compiled_anonymous_check_answers_as_visible_to_does(alice, provider
     assert (
         access._AnonymousStamp.of(Kind.RUNBOOK).run(public.slug, timezone.now())[0][0] == public.pk
     )
+
+
+def test_the_page_is_the_same_bytes_all_minute_whatever_its_relative_times(runbook, alice):
+    """What the cache keeps for a minute is what a render anywhere in that minute gives: relative
+    times count whole minutes (`ago`), not seconds as `naturaltime` did."""
+    url = runbook.get_absolute_url()
+    minute = (int(time.time()) // 60 + 2) * 60
+    with time_machine.travel(minute + 1, tick=False):
+        comments.add_comment(runbook, actor=alice, body="Also check the MTU")
+        early = fresh(url)
+    with time_machine.travel(minute + 59, tick=False):
+        late = fresh(url)
+    with time_machine.travel(minute + 60 * 3 + 1, tick=False):
+        later = fresh(url)
+    assert early == late
+    assert "just now" in early and "3\xa0minutes ago" in later

@@ -22,6 +22,10 @@ BODY = json.dumps(
 )
 
 
+# Counts are kept per minute: each test starts at a minute's start, so none is split in two.
+pytestmark = pytest.mark.usefixtures("within_one_minute")
+
+
 def _token(user, *scopes, provider=None):
     return tokens.issue_token(actor=SYSTEM, name="t", scopes=scopes, user=user, provider=provider)[
         1
