@@ -1,7 +1,7 @@
 """A small OpenID Connect issuer on loopback for the sign-in tests: discovery, JWKS, an
 authorize endpoint that signs the user in at once, a token endpoint that checks the client and
 the PKCE verifier and returns an RS256-signed ID token, and userinfo. The next token can be made
-wrong on purpose (`issuer.spoil = "signature" | "audience" | "expired"`)."""
+wrong on purpose (`issuer.spoil = "signature" | "audience" | "expired" | "issuer"`)."""
 
 import base64
 import hashlib
@@ -133,6 +133,8 @@ class Issuer:
             claims["aud"] = "someone-else"
         elif self.spoil == "expired":
             claims["exp"] = now - 600
+        elif self.spoil == "issuer":  # signed with the right key, but names another issuer
+            claims["iss"] = "https://elsewhere.example"
         return jwt.encode(claims, key, algorithm="RS256", headers={"kid": "k1"})
 
     @staticmethod

@@ -151,6 +151,7 @@ def test_unknown_providers_and_roles_in_groups_are_ignored(issuer, provider_a):
         ("signature", "Signature verification failed"),
         ("audience", "Audience doesn't match"),
         ("expired", "Signature has expired"),
+        ("issuer", "Invalid issuer"),
     ],
 )
 def test_a_bad_id_token_is_refused_with_a_clear_message(issuer, spoil, reason):
