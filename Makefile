@@ -8,7 +8,7 @@ PORT ?= 8000
 # Test processes: one per core of CI's two-core machine (`make test TEST_PROCESSES=0` runs serially).
 TEST_PROCESSES ?= 2
 
-.PHONY: install lock test-latest run test lint format bench bench-inprocess bench-scale bench-storm bench-offline bench-coverage clean
+.PHONY: install lock test-latest fuzz run test lint format bench bench-inprocess bench-scale bench-storm bench-offline bench-coverage clean
 
 install: $(STAMP)
 
@@ -61,6 +61,10 @@ test: install
 	$(BIN)/ruff check .
 	$(BIN)/pytest -n $(TEST_PROCESSES)
 
+# The API fuzz with a far larger budget than `make test` gives it (minutes, not seconds).
+fuzz: install
+	OPENOPS_FUZZ_EXAMPLES=$${OPENOPS_FUZZ_EXAMPLES:-300} $(BIN)/pytest -n $(TEST_PROCESSES) tests/test_api_fuzz.py
+
 lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
@@ -94,3 +98,9 @@ bench-coverage: install
 
 clean:
 	rm -rf $(VENV) .venv-latest var staticfiles
+
+# Mutation testing of the modules that hold the rules (pyproject.toml, [tool.mutmut]); not part
+# of `make test`. Each mutant runs only the tests that reach it; about 40 minutes on two cores.
+# `.venv/bin/mutmut results` lists the survivors, `.venv/bin/mutmut show <name>` shows one.
+mutate: install
+	$(BIN)/mutmut run --max-children $(TEST_PROCESSES)

@@ -28,12 +28,21 @@ from openops.env import (
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
-DEBUG = env_bool("DEBUG", True)
+# Off unless asked for: a forgotten variable must never serve debug pages to the world.
+DEBUG = env_bool("DEBUG", False)
 
-SECRET_KEY = env_str("SECRET_KEY")
+# The key from SECRET_KEY, else from the file `make run` writes once (so `manage.py` commands
+# work in a fresh shell beside it); with neither, only DEBUG=true may use a throwaway key.
+SECRET_KEY_FILE = Path(env_str("OPENOPS_SECRET_KEY_FILE", str(VAR_DIR / "secret_key")))
+SECRET_KEY = env_str("SECRET_KEY") or (
+    SECRET_KEY_FILE.read_text().strip() if SECRET_KEY_FILE.is_file() else ""
+)
 if not SECRET_KEY:
     if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG=false.")
+        raise ImproperlyConfigured(
+            f"SECRET_KEY must be set when DEBUG=false (or written to {SECRET_KEY_FILE}, "
+            "as `make run` does)."
+        )
     SECRET_KEY = "insecure-openops-development-key-do-not-use-in-production"
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1"])
