@@ -214,3 +214,62 @@ def test_a_limited_token_answers_503_with_retry_after_within_the_minute(
     assert send(body(), token).status_code == 202
     limited = send(body(), token)
     assert limited.status_code == 503 and limited["Retry-After"] == "30"
+
+
+# --- The sweep: which bodies are tried again, and when one is given up on ---------------------
+
+
+@pytest.fixture
+def inbox(provider_a):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    def entry(age_seconds: float, **fields) -> InboxEntry:
+        made = InboxEntry.objects.create(
+            provider=provider_a, source="alertmanager", body=b"{}", **fields
+        )
+        received = timezone.now() - timedelta(seconds=age_seconds)
+        InboxEntry.objects.filter(pk=made.pk).update(received_at=received)
+        return made
+
+    return entry
+
+
+def test_the_sweep_takes_only_unprocessed_bodies_older_than_the_delay(inbox, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    settings.OPENOPS_SWEEP_AFTER = timedelta(minutes=5)
+    fresh, waiting = inbox(60), inbox(600)
+    done = inbox(600, processed_at=timezone.now())
+    given_up = inbox(600, failed_at=timezone.now())
+    assert list(intake.stale_entries()) == [waiting]
+    assert set(intake.stale_entries(timedelta(0))) == {fresh, waiting}
+    assert set(intake.stale_entries(timedelta(hours=1))) == set()
+    assert done.pk and given_up.pk
+
+
+def test_a_failing_body_is_given_up_after_the_last_attempt_with_its_error_kept(
+    inbox, caplog, monkeypatch
+):
+    """A parser that raises (a bug in it, or data it cannot read) stands in for a body that
+    fails every time; its message is longer than what is kept."""
+    entry = inbox(600)
+
+    def broken(*args):
+        raise ValueError("x" * 3000)
+
+    monkeypatch.setattr(intake.payloads, "parse", broken)
+    for attempt in range(1, intake.MAX_ATTEMPTS + 1):
+        intake.process(entry.pk)
+        entry.refresh_from_db()
+        assert entry.attempts == attempt
+        assert (entry.failed_at is not None) is (attempt == intake.MAX_ATTEMPTS)
+    assert entry.error == ("ValueError: " + "x" * 3000)[:2000]
+    given_up = [r.getMessage() for r in caplog.records if "giving up" in r.getMessage()]
+    assert given_up == [f"Inbox entry {entry.pk} failed 3 times; giving up: {'x' * 3000}"]
+    intake.process(entry.pk)  # given up: nothing more happens
+    entry.refresh_from_db()
+    assert entry.attempts == intake.MAX_ATTEMPTS

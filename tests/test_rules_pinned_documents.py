@@ -244,3 +244,35 @@ def test_unlinking_through_the_api_is_seen_at_once_on_the_cached_page(alice, pub
     response = api(alice).patch(url, {"alerts": [], "base_revision": 1})
     assert response.status_code == 200, response.content[:300]
     assert LINKED not in _anonymous_page(postmortem)
+
+
+# --- Slugs -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("slug", "message"),
+    [
+        ("Ceph-OSD", "Use lower-case letters, digits and hyphens (at most 200 characters)."),
+        ("ceph osd", "Use lower-case letters, digits and hyphens (at most 200 characters)."),
+        ("a" * 201, "Use lower-case letters, digits and hyphens (at most 200 characters)."),
+        ("taken", "A runbook with the slug 'taken' already exists."),
+    ],
+)
+def test_an_explicit_slug_must_be_a_free_slug_of_its_kind(alice, make_runbook, slug, message):
+    from django.core.exceptions import ValidationError
+
+    make_runbook(alice, title="Taken", slug="taken")
+    with pytest.raises(ValidationError) as refused:
+        make_runbook(alice, title="Another", slug=slug)
+    assert refused.value.message_dict == {"slug": [message]}
+    assert Document.objects.count() == 1
+
+
+def test_the_same_slug_may_name_documents_of_two_kinds(alice, make_runbook):
+    make_runbook(alice, title="Disk full", slug="disk-full")
+    make_runbook(alice, title="Disk full", slug="disk-full", kind=Kind.POSTMORTEM)
+    make_runbook(alice, title="Longest", slug="a" * 200)
+    assert sorted(Document.objects.values_list("kind", "slug"))[:2] == [
+        ("postmortem", "disk-full"),
+        ("runbook", "a" * 200),
+    ]

@@ -146,3 +146,13 @@ def test_r_opens_the_runbook_exactly_when_the_regex_matches(routed, alice, value
             assert response["Location"].startswith(routed[op].get_absolute_url())
         else:
             assert response.status_code == 404, (op, value)
+
+
+@pytest.mark.parametrize(
+    "value", ["a|b", r"a\.b", r"C:\\temp", 'say "hi"', r"\"", r"\\", "plain", "ü.*", ""]
+)
+@pytest.mark.parametrize("op", ["=", "!=", "=~", "!~"])
+def test_a_matcher_written_as_text_reads_back_the_same(op, value):
+    matcher = Matcher("path", op, value)
+    assert parse_matchers(str(matcher)) == [matcher]
+    assert parse_matchers("{" + ", ".join([str(matcher)] * 2) + "}") == [matcher, matcher]

@@ -242,3 +242,41 @@ def test_the_page_offers_and_takes_hiding_from_moderators_only(people, draft, ow
     else:
         assert response.status_code == (302 if moderator else 403)
     assert Comment.objects.get(pk=spam.pk).is_hidden is moderator
+
+
+# --- Deleting ----------------------------------------------------------------------------------
+
+DELETERS = {"provider": {"admin"}, "community": {"staff"}}
+
+
+@pytest.mark.parametrize("owner", OWNERS)
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_deleting_is_for_the_providers_admins_and_staff_for_community(
+    people, draft, owner, persona
+):
+    document = released(draft(owner))
+    response = api_for(people[persona]).delete(f"/api/v1/postmortems/{document.slug}/")
+    allowed = persona in DELETERS[owner]
+    assert response.status_code == (204 if allowed else expected_api(persona, set(), SEE_RELEASED))
+    assert Document.objects.filter(pk=document.pk).exists() is not allowed
+
+
+@pytest.mark.parametrize("owner", OWNERS)
+def test_the_services_refuse_an_anonymous_actor(draft, owner):
+    from django.contrib.auth.models import AnonymousUser
+
+    from runbooks.services.base import NotAllowed
+
+    document = released(draft(owner))
+    nobody = AnonymousUser()
+    for act in (
+        lambda: documents.delete_document(document, actor=nobody),
+        lambda: documents.publish(document, actor=nobody),
+        lambda: documents.set_status(document, Status.DRAFT, actor=nobody),
+        lambda: comments.hide_comment(
+            comments.add_comment(document, actor=SYSTEM, body="x"), actor=nobody, reason="r"
+        ),
+    ):
+        with pytest.raises(NotAllowed):
+            act()
+    assert status_of(document) == Status.PUBLISHED

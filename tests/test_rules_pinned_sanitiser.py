@@ -281,3 +281,18 @@ def test_a_comment_keeps_the_same_tags_but_no_ids_and_no_section_anchors():
     assert [attrs for tag, attrs in found if tag == "a"] == [
         {"href": "https://e.example/", "rel": "nofollow noopener"}
     ]
+
+
+def test_links_get_rel_written_exactly_as_browsers_read_it():
+    assert 'rel="nofollow noopener"' in clean('<a href="https://e.example/">x</a>')
+
+
+def test_a_comment_keeps_the_attributes_a_document_keeps_except_ids():
+    html = render_comment(
+        "```python\nprint(1)\n```\n\n![disk](https://e.example/disk.png)\n\n"
+        "| a | b |\n|:--|--:|\n| 1 | 2 |\n"
+    )
+    found = elements(html)
+    assert ("code", {"class": "language-python"}) in found
+    assert ("img", {"alt": "disk", "src": "https://e.example/disk.png"}) in found
+    assert ("th", {"align": "left"}) in found and ("td", {"align": "right"}) in found
