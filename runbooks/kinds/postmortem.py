@@ -6,13 +6,14 @@ from datetime import UTC, datetime
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 
 from runbooks import inputs
 from runbooks.choices import Kind, Status, Visibility
-from runbooks.models import ActionItem, Postmortem, RunbookUse, Severity
+from runbooks.models import ActionItem, Alert, Postmortem, Runbook, RunbookUse, Severity
 
 from .base import DetailField, KindSpec, PageAction, Relation
 
@@ -108,10 +109,56 @@ class RunbookUseSerializer(serializers.Serializer):
     )
 
 
+def readable_uses(user, uses) -> list[RunbookUse]:
+    """The runbooks used that `user` may see: what the page lists and the API names (a
+    post-mortem may outlive its runbooks' audience, or name a provider's private runbook)."""
+    uses = list(uses)
+    ids = {use.runbook_id for use in uses}
+    visible = set(Runbook.objects.visible_to(user).filter(pk__in=ids).values_list("pk", flat=True))
+    return [use for use in uses if use.runbook_id in visible]
+
+
+def readable_alerts(user, alerts) -> list[Alert]:
+    """The linked alerts `user` may see (members of the receiving provider, and staff)."""
+    alerts = list(alerts)
+    ids = [alert.pk for alert in alerts]
+    visible = set(Alert.objects.visible_to(user).filter(pk__in=ids).values_list("pk", flat=True))
+    return [alert for alert in alerts if alert.pk in visible]
+
+
+def _caller(context):
+    return context["request"].user
+
+
+class ReadableUses(serializers.ListSerializer):
+    """Only the runbooks used that the caller may see, like the page."""
+
+    def to_representation(self, data):
+        uses = data.all() if isinstance(data, models.manager.BaseManager) else data
+        return super().to_representation(readable_uses(_caller(self.context), uses))
+
+
 class RunbookUseReadSerializer(serializers.Serializer):
     runbook = serializers.CharField(source="runbook.slug", read_only=True)
     revision = serializers.IntegerField(source="revision.number", read_only=True)
     verdict = serializers.CharField(read_only=True)
+
+    class Meta:
+        list_serializer_class = ReadableUses
+
+
+class ReadableAlerts(serializers.ManyRelatedField):
+    """Only the ids of the linked alerts the caller may see, like the page."""
+
+    def to_representation(self, iterable):
+        alerts = readable_alerts(_caller(self.context), iterable)
+        return super().to_representation(alerts)
+
+
+class LinkedAlertField(serializers.PrimaryKeyRelatedField):
+    @classmethod
+    def many_init(cls, *args, **kwargs):
+        return ReadableAlerts(child_relation=cls(read_only=True), **kwargs)
 
 
 def _window(postmortem: Postmortem) -> None:
@@ -228,7 +275,7 @@ POSTMORTEM = KindSpec(
                 max_length=200,
                 **kw,
             ),
-            lambda: serializers.PrimaryKeyRelatedField(many=True, read_only=True),
+            lambda: LinkedAlertField.many_init(read_only=True),
             "runbooks.services.postmortems.set_linked_alerts",
         ),
     ),

@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from runbooks import access
-from runbooks.kinds.postmortem import BODY_TEMPLATE
+from runbooks.kinds.postmortem import BODY_TEMPLATE, readable_alerts, readable_uses
 from runbooks.models import ActionItem, Alert, Postmortem, Provider, Runbook, RunbookUse, roles_of
 from runbooks.services import postmortems as postmortem_services
 from runbooks.visibility import can_edit
@@ -50,26 +50,21 @@ RunbookUseFormSet = forms.formset_factory(
 def runbook_uses(user, postmortem) -> tuple[list, int]:
     """The runbooks used that `user` may see (with revision), and how many others there are."""
     uses = list(postmortem.runbook_uses.select_related("runbook", "revision"))
-    visible = set(
-        Runbook.objects.visible_to(user)
-        .filter(pk__in=[use.runbook_id for use in uses])
-        .values_list("pk", flat=True)
-    )
-    shown = [use for use in uses if use.runbook_id in visible]
+    shown = readable_uses(user, uses)
     return shown, len(uses) - len(shown)
 
 
 def detail_context(request, postmortem) -> dict:
     may_edit = can_edit(request.user, postmortem)
     uses, hidden_uses = runbook_uses(request.user, postmortem)
-    alerts = postmortem.alerts.all()
-    visible_alerts = list(Alert.objects.visible_to(request.user).filter(pk__in=alerts))
+    alerts = list(postmortem.alerts.all())
+    visible_alerts = readable_alerts(request.user, alerts)
     context = {
         "action_items": postmortem.action_items.select_related("owner"),
         "uses": uses,
         "hidden_uses": hidden_uses,
         "linked_alerts": visible_alerts,
-        "hidden_alerts": alerts.count() - len(visible_alerts),
+        "hidden_alerts": len(alerts) - len(visible_alerts),
     }
     if may_edit:
         initial = [
