@@ -44,11 +44,13 @@ class DocumentForm(forms.Form):
         label="Revision we started from",
     )
 
-    def __init__(self, *args, kind, audience: bool = False, **kwargs):
+    def __init__(self, *args, kind, user, audience: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.spec = KINDS[kind]
         for detail in self.spec.fields:
-            self.fields[detail.name] = detail.form_field()
+            field = self.fields[detail.name] = detail.form_field()
+            if hasattr(field, "show_to"):  # what it suggests depends on what `user` may read
+                field.show_to(user)
         for relation in self.spec.form_relations:
             self.fields[relation.name] = relation.form_field()
         if audience:  # shown to those who may change who reads it; left out: unchanged
@@ -134,7 +136,7 @@ class NewDocumentForm(DocumentForm):
     )
 
     def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, user=user, **kwargs)
         released = self.spec.default_status == Status.PUBLISHED
         self.fields["visibility"] = visibility_field(
             help_text="It is published when you save it."

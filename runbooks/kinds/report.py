@@ -62,27 +62,28 @@ def _environment(value) -> dict[str, str]:
     return environment
 
 
-def known_keys() -> list[str]:
-    """Environment keys to suggest: the common ones and those reports here use."""
-    used = Report.objects.exclude(environment={}).values_list("environment", flat=True)[:500]
+def known_keys(user) -> list[str]:
+    """Environment keys to suggest to `user`: the common ones and those the reports `user`
+    may read use (another provider's drafts and private reports name nothing here)."""
+    visible = Report.objects.visible_to(user).exclude(environment={})
+    used = visible.order_by("-updated_at", "-pk").values_list("environment", flat=True)[:500]
     keys = dict.fromkeys([*COMMON_KEYS, *(key for env in used for key in env)])
     return list(keys)[:30]
 
 
 class EnvironmentField(forms.CharField):
-    """`key: value` per line; the help text names the keys already in use."""
+    """`key: value` per line; the help text names the keys already in use, once the form
+    knows who reads it (`show_to`)."""
 
     widget = forms.Textarea(attrs={"rows": 4, "spellcheck": "false", "class": "short"})
+    HELP = "One “key: value” per line."
 
     def __init__(self, **kwargs):
-        keys = ", ".join(known_keys())
-        super().__init__(
-            required=False,
-            max_length=4000,
-            label="Environment",
-            help_text=f"One “key: value” per line. Keys in use: {keys}.",
-            **kwargs,
-        )
+        kwargs = {"required": False, "max_length": 4000, "label": "Environment", **kwargs}
+        super().__init__(help_text=self.HELP, **kwargs)
+
+    def show_to(self, user) -> None:
+        self.help_text = f"{self.HELP} Keys in use: {', '.join(known_keys(user))}."
 
 
 def sees_subject(user, report: Report, cache: dict) -> bool:

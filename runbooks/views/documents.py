@@ -186,7 +186,9 @@ def document_edit(request, kind, slug):
     document = access.get_document(request.user, kind, slug, access.EDIT)
     audience = can_publish(request.user, document)
     initial = {**_edit_initial(document), "visibility": document.visibility}
-    form = DocumentForm(request.POST or None, kind=kind, audience=audience, initial=initial)
+    form = DocumentForm(
+        request.POST or None, kind=kind, user=request.user, audience=audience, initial=initial
+    )
     preview = _preview(form) if "preview" in request.POST else None
     if request.method == "POST" and preview is None and form.is_valid():
         data = form.cleaned_data
@@ -223,7 +225,9 @@ def _conflict(request, kind, document, form, conflict):
     context = {
         **kind_context(kind),
         "document": document,
-        "form": DocumentForm(data, kind=kind, audience="visibility" in form.fields),
+        "form": DocumentForm(
+            data, kind=kind, user=request.user, audience="visibility" in form.fields
+        ),
         "current": current,
         "base": base,
         "their_changes": diffing.diff_lines(base.body if base else "", current.body),

@@ -40,7 +40,11 @@ def removal_context(request, runbook, routes) -> dict:
         return {}
     link = f"/r/{quote(route.alertname, safe='')}"
     links = [f"{link}?provider={route.provider.slug}" if route.provider_id else link]
-    others = AlertRoute.objects.filter(alertname_key=route.alertname_key).exclude(pk=route.pk)
+    others = (  # those the reader may see: another provider's routes are not counted here
+        AlertRoute.objects.visible_to(request.user)
+        .filter(alertname_key=route.alertname_key)
+        .exclude(pk=route.pk)
+    )
     return {"removing": route, "breaking_links": links, "other_routes": others.count()}
 
 
