@@ -1,9 +1,14 @@
 """`GET /api/v1/search/?q=&kind=&tag=&provider=&status=&page=` (DESIGN §8) and
 `GET /api/v1/search/suggest/?q=` (the header box, as you type): `runbooks.search` behind both,
-so the API finds exactly what the pages find for the same caller."""
+so the API finds exactly what the pages find for the same caller.
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers
+A search past its time budget answers 503 with Retry-After and `code: search_too_broad`, not a
+4xx: the budget is time, so whether a valid query fits depends on the index and the server's
+load as much as on the query (the same query may be answered a minute later, or narrowed)."""
+
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -49,6 +54,30 @@ class SearchQuerySerializer(serializers.Serializer):
     page_size = serializers.IntegerField(min_value=1, required=False)
 
 
+RETRY_AFTER_SECONDS = 30
+
+
+class TooBroad(APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "search_too_broad"
+
+
+TOO_BROAD = OpenApiResponse(
+    description="The search matches too much to answer in time (OPENOPS_SEARCH_TIMEOUT); "
+    "narrow it, or retry after the Retry-After header."
+)
+
+
+def _bounded(ask):
+    """`ask()` within the search budget; past it, the API's "too broad" answer."""
+    try:
+        return ask()
+    except search.TooBroad as exc:
+        refused = TooBroad(str(exc))
+        refused.wait = RETRY_AFTER_SECONDS  # DRF's handler turns `wait` into Retry-After
+        raise refused from exc
+
+
 def _suggestion(s, request) -> dict:
     return {"label": s.label, "kind": s.kind, "url": absolute(s.url, request)}
 
@@ -56,14 +85,20 @@ def _suggestion(s, request) -> dict:
 class SearchView(APIView):
     permission_classes = [TokenScopes]
 
-    @extend_schema(parameters=[SearchQuerySerializer], responses=SearchResultsSerializer)
+    @extend_schema(
+        parameters=[SearchQuerySerializer],
+        responses={200: SearchResultsSerializer, 503: TOO_BROAD},
+    )
     def get(self, request):
         asked = SearchQuerySerializer(data=request.query_params)
         asked.is_valid(raise_exception=True)
         params = dict(asked.validated_data)
         size = min(params.pop("page_size", Pagination.page_size), Pagination.max_page_size)
         number = params.pop("page", 1)
-        found = search.find(request.user, params.pop("q"), page=number, per_page=size, **params)
+        text = params.pop("q")
+        found = _bounded(
+            lambda: search.find(request.user, text, page=number, per_page=size, **params),
+        )
         page = found.page
         hits = page.object_list if page else []
         body = {
@@ -104,8 +139,9 @@ class SuggestView(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("q", str, required=True, description="What was typed.")],
-        responses=SuggestionSerializer(many=True),
+        responses={200: SuggestionSerializer(many=True), 503: TOO_BROAD},
     )
     def get(self, request):
         typed = request.query_params.get("q", "")
-        return Response([_suggestion(s, request) for s in search.suggest(request.user, typed)])
+        found = _bounded(lambda: search.suggest(request.user, typed))
+        return Response([_suggestion(s, request) for s in found])

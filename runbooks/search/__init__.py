@@ -7,6 +7,10 @@ ranking, counting or suggesting.
   "did you mean" titles when nothing matches;
 - `suggest(user, text)`: titles and alert names as you type;
 - `entries.reindex(document)` / `entries.rebuild()`: keeping the index (services call it).
+
+Both are bounded (`budget.py`): per document by what is indexed, asked and shown, and as a
+whole by time; a search that would take longer raises TooBroad, which callers answer with
+"too broad" (pages and the API) or nothing (the "no runbook yet" page).
 """
 
 from dataclasses import dataclass, field
@@ -21,6 +25,7 @@ from runbooks.choices import Kind
 from runbooks.models import Document, SearchEntry
 
 from .backends import backend
+from .budget import TooBroad, limited
 from .terms import MARK_END, MARK_START, tidy
 
 PAGE_SIZE = 20
@@ -71,12 +76,21 @@ def visible(user, *, kind=None, tag=None, provider=None, status=None):
     return documents
 
 
-def find(
+__all__ = ["TooBroad", "find", "suggest"]
+
+
+def find(user, text: str, **options) -> Results:
+    """Documents `user` may see that match `text`, best first (`kind`, `tag`, `provider`,
+    `status`, `page`, `per_page`); raises TooBroad past the time budget."""
+    with limited():
+        return _find(user, text, **options)
+
+
+def _find(
     user, text: str, *, kind=None, tag=None, provider=None, status=None, page=1, per_page=PAGE_SIZE
 ):
-    """Documents `user` may see that match `text`, best first. On PostgreSQL, without a kind
-    filter, the page and the counts per kind come from one query (window counts), so a broad
-    query reads its matches once."""
+    """On PostgreSQL, without a kind filter, the page and the counts per kind come from one
+    query (window counts), so a broad query reads its matches once."""
     query = tidy(text)
     results = Results(query=query)
     engine = backend()
@@ -127,11 +141,13 @@ def _counts(matches) -> dict[str, int]:
 
 
 def suggest(user, text: str, limit: int = SUGGESTIONS) -> list[Suggestion]:
-    """What the header box offers as you type: titles and alert names, a few at a time."""
+    """What the header box offers as you type: titles and alert names, a few at a time;
+    raises TooBroad past the time budget."""
     query = tidy(text)[:200]
     if len(query) < 2:
         return []
-    return _suggestions(user, backend().prefixed, query, limit)
+    with limited():
+        return _suggestions(user, backend().prefixed, query, limit)
 
 
 def _suggestions(user, pick, query: str, limit: int) -> list[Suggestion]:

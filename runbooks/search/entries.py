@@ -22,7 +22,10 @@ from runbooks.models import AlertRoute, Comment, Document, SearchEntry
 
 from .backends import backend
 
-MAX_TEXT = 400_000  # characters: PostgreSQL's tsvector holds up to 1 MB
+# Characters of a document's text (body, then comments) that are indexed and ranked: ranking
+# reads every occurrence of the query's words in a matching document, so this bounds the work
+# per document (PostgreSQL's tsvector holds up to 1 MB anyway). Real runbooks are far shorter.
+MAX_TEXT = 100_000
 _UNINDEXED = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _CAMEL = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 _IDENTIFIER = re.compile(r"\b[A-Za-z0-9]*[a-z][A-Z][A-Za-z0-9]*\b")  # lower then upper inside

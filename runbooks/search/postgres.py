@@ -1,24 +1,27 @@
 """PostgreSQL: a stored tsvector per entry (title A, alert names B, tags and fields C, text D),
 the short parts in the `english` configuration (stemming) and the `simple` one (words as
-written), the text in `english`; `websearch_to_tsquery` in both, OR-ed; `ts_rank`;
-`ts_headline` for the page shown; pg_trgm for suggestions."""
+written), the text in `english`; `websearch_to_tsquery` in both, OR-ed, of the query as
+`terms.parse` bounds it; `ts_rank`; `ts_headline` over a short window of each result shown
+(`snippets.window`: over the whole text its work grows with the document); pg_trgm for
+suggestions. Every search statement runs under `statement_timeout` (`budget.py`)."""
 
 import re
 
 from django.contrib.postgres.search import (
-    SearchHeadline,
     SearchQuery,
     SearchRank,
     SearchVector,
     TrigramSimilarity,
     TrigramWordSimilarity,
 )
+from django.db import connection
 from django.db.models import F
 from django.db.models.functions import Greatest
 
 from runbooks.models import SearchEntry
 
-from .terms import MARK_END, MARK_START, tidy
+from .snippets import window
+from .terms import MARK_END, MARK_START, parse, tidy
 
 # (column, weight, configurations). The text is the bulk of every vector and is read whenever
 # a broad query is counted or ranked, so it is kept once, stemmed: the english parser keeps
@@ -41,9 +44,10 @@ COUNTS_IN_PAGE = True  # window counts beside the ranked rows
 
 
 def _query(text: str) -> SearchQuery | None:
-    text = tidy(text)
-    if not text:
+    terms = parse(text)
+    if terms.empty:
         return None
+    text = terms.websearch()
     english = SearchQuery(text, config="english", search_type="websearch")
     return english | SearchQuery(text, config="simple", search_type="websearch")
 
@@ -62,19 +66,20 @@ def ranked(matches, text: str):
 
 
 def snippets(ids: list[int], text: str) -> dict[int, str]:
-    headline = SearchHeadline(
-        "text",
-        _query(text),
-        config="english",
-        start_sel=MARK_START,
-        stop_sel=MARK_END,
-        max_words=30,
-        min_words=12,
-        max_fragments=2,
-        fragment_delimiter=" … ",
-    )
-    rows = SearchEntry.objects.filter(pk__in=ids).annotate(snippet=headline)
-    return dict(rows.values_list("pk", "snippet"))
+    terms = parse(text)
+    if terms.empty or not ids:
+        return {}
+    texts = SearchEntry.objects.filter(pk__in=ids).values_list("pk", "text")
+    windows = {pk: window(body, terms) for pk, body in texts}
+    marks = f"StartSel={MARK_START}, StopSel={MARK_END}, HighlightAll=true"
+    query = "websearch_to_tsquery('english', %s) || websearch_to_tsquery('simple', %s)"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, ts_headline('english', part, {query}, %s) "
+            "FROM unnest(%s::integer[], %s::text[]) AS windows(id, part)",
+            [terms.websearch(), terms.websearch(), marks, list(windows), list(windows.values())],
+        )
+        return dict(cursor.fetchall())
 
 
 def prefixed(entries, text: str, limit: int) -> list[SearchEntry]:

@@ -1,19 +1,23 @@
 """SQLite: an FTS5 table over the entries (porter stemming on unicode61 words), kept in sync by
 triggers; the box's text becomes an FTS5 expression of quoted phrases only (`terms.parse`), so
-no user text is ever read as FTS5 syntax; bm25 with the title weighted highest; snippet()."""
+no user text is ever read as FTS5 syntax; bm25 with the title weighted highest; snippets
+marked by `highlight()` in a short window of each result shown (`snippets.window`): FTS5's
+`snippet()` over a whole text takes time that grows with the square of the query's
+occurrences there. Every search statement runs under a progress handler (`budget.py`)."""
 
 import sqlite3
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connection
 
 from runbooks.models import SearchEntry
 
+from .snippets import window
 from .terms import MARK_END, MARK_START, Terms, parse
 
 TABLE = "runbooks_search_fts"
 # bm25 column weights: title, alert names, tags and fields, text.
 BM25 = f"bm25({TABLE}, 10.0, 5.0, 3.0, 1.0)"
+TOKENIZE = "porter unicode61"  # as migration 0015 made the table
 COUNTS_IN_PAGE = False  # FTS5's bm25() is not available beside window functions
 
 
@@ -65,17 +69,27 @@ def ranked(matches, text: str):
 
 
 def snippets(ids: list[int], text: str) -> dict[int, str]:
-    expr = expression(parse(text))
-    if expr is None or not ids:
+    terms = parse(text)
+    if terms.empty or not ids:
         return {}
-    marks = f"snippet({TABLE}, 3, char({ord(MARK_START)}), char({ord(MARK_END)}), ' … ', 24)"
-    places = ", ".join(["%s"] * len(ids))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT rowid, {marks} FROM {TABLE} WHERE {TABLE} MATCH %s AND rowid IN ({places})",
-            [expr, *ids],
-        )
-        return dict(cursor.fetchall())
+    texts = SearchEntry.objects.filter(pk__in=ids).values_list("pk", "text")
+    return _marked({pk: window(body, terms) for pk, body in texts}, terms)
+
+
+def _marked(windows: dict[int, str], terms: Terms) -> dict[int, str]:
+    """Each window with the query's words marked, by FTS5 itself (stemming included), in a
+    table of these few windows only, in memory."""
+    anywhere = " OR ".join(_phrase(p) for group in terms.alternatives for p in group)
+    marks = f"highlight(w, 0, char({ord(MARK_START)}), char({ord(MARK_END)}))"
+    scratch = sqlite3.connect(":memory:")
+    try:
+        scratch.execute(f"CREATE VIRTUAL TABLE w USING fts5(text, tokenize='{TOKENIZE}')")
+        scratch.executemany("INSERT INTO w(rowid, text) VALUES (?, ?)", windows.items())
+        found = scratch.execute(f"SELECT rowid, {marks} FROM w WHERE w MATCH ?", [anywhere])
+        marked = dict(found.fetchall())
+    finally:
+        scratch.close()
+    return {pk: marked.get(pk, shown) for pk, shown in windows.items()}
 
 
 def _entries(entries, expr: str, limit: int) -> list[SearchEntry]:

@@ -53,7 +53,10 @@ def related_runbooks(user, alertname: str, limit: int = 5):
     words = alerting.alert_words(alertname)[:8]
     if not words:
         return []
-    found = search.find(user, " or ".join(words), kind=Kind.RUNBOOK, per_page=limit)
+    try:
+        found = search.find(user, " or ".join(words), kind=Kind.RUNBOOK, per_page=limit)
+    except search.TooBroad:  # the page is about the missing runbook; the search is a bonus
+        return []
     return [hit.document for hit in found.page.object_list] if found.page else []
 
 

@@ -1,6 +1,7 @@
 """/search/: ranked full-text search over what the visitor may see (`runbooks.search`), with
 filters, counts per kind, highlighted snippets and, when nothing matches, titles that look
-alike."""
+alike. A search past its time budget (`search.TooBroad`) answers 503 with the form and a
+readable "too broad" message, as the API does."""
 
 from django.shortcuts import render
 
@@ -20,14 +21,17 @@ def search_page(request):
         filters["kind"] = ""
     if filters["status"] not in Status.values:
         filters["status"] = ""
-    results = None
+    results, too_broad = None, None
     if query:
-        results = search.find(
-            request.user,
-            query,
-            page=request.GET.get("page"),
-            **{name: value or None for name, value in filters.items()},
-        )
+        try:
+            results = search.find(
+                request.user,
+                query,
+                page=request.GET.get("page"),
+                **{name: value or None for name, value in filters.items()},
+            )
+        except search.TooBroad as exc:
+            too_broad = str(exc)
     counts = results.counts if results else {}
     others = request.GET.copy()
     others.pop("page", None)
@@ -46,5 +50,6 @@ def search_page(request):
             (spec.kind, spec.label, counts[spec.kind]) for spec in KINDS if counts.get(spec.kind)
         ],
         "all_count": sum(counts.values()),
+        "too_broad": too_broad,
     }
-    return render(request, "search.html", context)
+    return render(request, "search.html", context, status=503 if too_broad else 200)
