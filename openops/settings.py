@@ -333,26 +333,32 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "max_retries": 0,
     "visibility_timeout": 600,
 }
+# `make run`'s broker folders and beat's schedule file (compose's beat names its own with
+# --schedule), never in the working directory.
+OPENOPS_CELERY_DIR = Path(env_str("OPENOPS_CELERY_DIR", str(VAR_DIR / "celery")))
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    # `make run`: a broker that is just two folders under var/ (kombu's filesystem transport).
-    _queue = VAR_DIR / "celery"
+    # `make run`: a broker that is just folders (kombu's filesystem transport, made to write
+    # each message atomically by openops.broker). All on one file system: messages are renamed.
     for _folder in ("queue", "processed", "control"):
-        (_queue / _folder).mkdir(parents=True, exist_ok=True)
+        (OPENOPS_CELERY_DIR / _folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(_queue / "queue"),
-        "data_folder_out": str(_queue / "queue"),
-        "processed_folder": str(_queue / "processed"),
-        "control_folder": str(_queue / "control"),  # not ./control in the working directory
+        "data_folder_in": str(OPENOPS_CELERY_DIR / "queue"),
+        "data_folder_out": str(OPENOPS_CELERY_DIR / "queue"),
+        "processed_folder": str(OPENOPS_CELERY_DIR / "processed"),
+        "control_folder": str(OPENOPS_CELERY_DIR / "control"),  # not ./control in the cwd
         "store_processed": False,
         # kombu waits this long whenever it finds the folder empty between messages; at its
         # default (1 s) a backlog (seed_demo's mails) held an offline copy up for a minute.
         "polling_interval": 0.1,
     }
 OPENOPS_SWEEP_AFTER = timedelta(seconds=env_int("OPENOPS_SWEEP_AFTER_SECONDS", 60, minimum=1))
-# Beat remembers when each periodic task last ran in a small file: under var/, never in the
-# working directory (compose's beat service names its own with --schedule).
-CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-VAR_DIR.mkdir(exist_ok=True)
+OPENOPS_CELERY_DIR.mkdir(parents=True, exist_ok=True)
+CELERY_BEAT_SCHEDULE_FILENAME = str(OPENOPS_CELERY_DIR / "beat-schedule")
+# The worker's heartbeat: beat sends a task this often, and the worker records when it ran (and
+# when it last finished any task); /readyz/ answers 503 when the last one is older than
+# OPENOPS_HEARTBEAT_MAX_AGE_SECONDS (0: reported, never 503).
+OPENOPS_HEARTBEAT_SECONDS = env_int("OPENOPS_HEARTBEAT_SECONDS", 30, minimum=1)
+OPENOPS_HEARTBEAT_MAX_AGE_SECONDS = env_int("OPENOPS_HEARTBEAT_MAX_AGE_SECONDS", 180)
 CELERY_BEAT_SCHEDULE = {
     "sweep-inbox": {"task": "runbooks.tasks.sweep_inbox", "schedule": 30.0},
     "sweep-events": {"task": "runbooks.tasks.sweep_events", "schedule": 60.0},
@@ -360,6 +366,11 @@ CELERY_BEAT_SCHEDULE = {
     "daily-mail": {"task": "runbooks.tasks.daily_mail", "schedule": crontab(hour=6, minute=0)},
     "prune-audit": {"task": "runbooks.tasks.prune_audit", "schedule": crontab(hour=3, minute=30)},
     "sweep-offline-copies": {"task": "runbooks.tasks.sweep_offline_copies", "schedule": 300.0},
+    "heartbeat": {
+        "task": "runbooks.tasks.heartbeat",
+        "schedule": float(OPENOPS_HEARTBEAT_SECONDS),
+        "options": {"expires": OPENOPS_HEARTBEAT_SECONDS},  # a missed one is not worth running
+    },
 }
 
 # --- Product limits -------------------------------------------------------------------------

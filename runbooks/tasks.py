@@ -8,17 +8,20 @@ was away missed.
 """
 
 import logging
+import time
 from datetime import timedelta
 
 import requests
 from celery import shared_task
+from celery.signals import beat_init, task_postrun
+from django.conf import settings
 from django.db import transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from runbooks import ratelimit
 from runbooks.models import Event, OfflineCopy
-from runbooks.services import chat, intake, notifications, offline
+from runbooks.services import chat, heartbeats, intake, notifications, offline
 
 log = logging.getLogger(__name__)
 SWEEP_BATCH = 1000
@@ -164,3 +167,36 @@ def sweep_offline_copies() -> int:
     for copy_id, key in offline.stuck():
         publish(build_offline_copy, copy_id, key)
     return offline.remove_expired()
+
+
+# --- Heartbeat -----------------------------------------------------------------------------------
+
+
+@shared_task
+def heartbeat() -> None:
+    """Periodic (beat, every OPENOPS_HEARTBEAT_SECONDS): a worker runs tasks; /readyz/ reads when
+    it last did (services.heartbeats)."""
+    _last_recorded["at"] = time.monotonic()
+    heartbeats.record()
+
+
+@beat_init.connect(dispatch_uid="openops-first-heartbeat")
+def first_heartbeat(sender=None, **kwargs) -> None:
+    """Beat asks for a heartbeat as it starts, so /readyz/ knows within seconds of a start (a
+    heartbeat left from before the start may be old)."""
+    publish(heartbeat)
+
+
+_last_recorded = {"at": float("-inf")}  # this worker process's last record (time.monotonic)
+
+
+@task_postrun.connect(dispatch_uid="openops-worker-seen-working")
+def worker_seen_working(sender=None, task=None, **kwargs) -> None:
+    """A worker finishing tasks is alive even while a backlog holds the heartbeat task up:
+    record it at most once an interval (never for tasks run inline)."""
+    if task is None or task.request.is_eager:
+        return
+    now = time.monotonic()
+    if now - _last_recorded["at"] >= settings.OPENOPS_HEARTBEAT_SECONDS:
+        _last_recorded["at"] = now
+        heartbeats.record()

@@ -16,6 +16,7 @@ from .chat import ChatDelivery, ChatTarget
 from .comments import Comment
 from .documents import Document, DocumentQuerySet, Revision, Tag
 from .events import Event
+from .heartbeats import Heartbeat
 from .notifications import MailPreference, Notification, Subscription
 from .offline import OfflineCopy
 from .postmortems import ActionItem, Postmortem, RunbookUse, Severity
@@ -46,6 +47,7 @@ __all__ = [
     "Document",
     "DocumentQuerySet",
     "Event",
+    "Heartbeat",
     "MailPreference",
     "Notification",
     "OfflineCopy",
