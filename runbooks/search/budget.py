@@ -48,13 +48,8 @@ def limited():
             raise TooBroad(budget)
         return execute(sql, params, many, context)
 
-    nested = connection.in_atomic_block
     try:
-        with (
-            transaction.atomic(),
-            _LIMITS[connection.vendor](deadline, budget, nested),
-            connection.execute_wrapper(before_each),
-        ):
+        with _LIMITS[connection.vendor](deadline, budget), connection.execute_wrapper(before_each):
             yield
     except DatabaseError as exc:
         if _interrupted(exc):
@@ -70,7 +65,9 @@ def _interrupted(exc: DatabaseError) -> bool:
 
 
 @contextmanager
-def _sqlite(deadline: float, budget: float, nested: bool):
+def _sqlite(deadline: float, budget: float):
+    """No transaction of its own: this database's are IMMEDIATE (settings), and a search
+    would hold the write lock for its whole budget."""
     connection.ensure_connection()
     raw = connection.connection
     raw.set_progress_handler(lambda: time.monotonic() >= deadline, STEPS)
@@ -81,16 +78,18 @@ def _sqlite(deadline: float, budget: float, nested: bool):
 
 
 @contextmanager
-def _postgres(deadline: float, budget: float, nested: bool):
+def _postgres(deadline: float, budget: float):
+    """A transaction of its own, for SET LOCAL; inside an outer one (a test's) the setting
+    would outlive the block, so it is put back."""
     milliseconds = str(max(1, int(budget * 1000)))  # 0 would mean no limit
-    with connection.cursor() as cursor:
-        if nested:  # SET LOCAL lasts until the outer transaction ends: put it back after
+    nested = connection.in_atomic_block
+    with transaction.atomic(), connection.cursor() as cursor:
+        if nested:
             cursor.execute("SELECT current_setting('statement_timeout')")
             before = cursor.fetchone()[0]
         cursor.execute("SELECT set_config('statement_timeout', %s, true)", [milliseconds])
-    yield
-    if nested:
-        with connection.cursor() as cursor:
+        yield
+        if nested:
             cursor.execute("SELECT set_config('statement_timeout', %s, true)", [before])
 
 
