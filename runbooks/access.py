@@ -10,12 +10,13 @@ from datetime import UTC, datetime
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.db import connection
+from django.db.models import Exists, OuterRef
 from django.http import Http404
 from django.utils import timezone
 
 from runbooks import audit
 from runbooks.kinds.registry import KINDS
-from runbooks.models import AuditEntry, Document, Role, roles_of
+from runbooks.models import AuditEntry, Document, Provider, Role, Subscription, Tag, roles_of
 from runbooks.visibility import can_delete, can_edit, can_publish
 
 VIEW, EDIT, PUBLISH, DELETE = "view", "edit", "publish", "delete"
@@ -123,6 +124,25 @@ def get_document(user, kind: str, slug: str, action: str = VIEW) -> Document:
         raise refused(user, kind, slug) from None
     check(user, action, document)
     return document
+
+
+def watchable(user, target: str):
+    """What `user` may start watching, by kind of target: documents and tags they may see, and
+    any provider (providers are public). Anything else answers like what does not exist."""
+    if target == "document":
+        return Document.objects.visible_to(user)
+    return Tag.objects.visible_to(user) if target == "tag" else Provider.objects.all()
+
+
+def subscriptions(user):
+    """What `user` watches, each marked `document_visible`: a document they may no longer read
+    is listed without its title or slug (they may still stop watching it)."""
+    readable = Document.objects.visible_to(user).filter(pk=OuterRef("document_id"))
+    return (
+        Subscription.objects.filter(user=user)
+        .select_related("document", "tag", "provider")
+        .annotate(document_visible=Exists(readable))
+    )
 
 
 def audit_entries(user):

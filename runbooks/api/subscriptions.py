@@ -5,8 +5,9 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from runbooks import access
 from runbooks.kinds.registry import KINDS
-from runbooks.models import Document, Provider, Subscription, Tag
+from runbooks.models import Subscription
 from runbooks.services import events
 
 from .permissions import TokenScopes
@@ -23,8 +24,11 @@ class SubscriptionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_document(self, subscription) -> str | None:
+        """Null too for a document the caller may no longer read (`access.subscriptions`)."""
         document = subscription.document
-        return f"{KINDS[document.kind].url_prefix}/{document.slug}" if document else None
+        if document is None or not getattr(subscription, "document_visible", False):
+            return None
+        return f"{KINDS[document.kind].url_prefix}/{document.slug}"
 
 
 class WatchSerializer(serializers.Serializer):
@@ -36,16 +40,15 @@ class WatchSerializer(serializers.Serializer):
         if len(attrs) != 1:
             raise serializers.ValidationError("Name one document, tag or provider.")
         user = self.context["request"].user
-        if "document" in attrs:
+        field = next(iter(attrs))
+        found = access.watchable(user, field)
+        if field == "document":
             prefix, _, slug = attrs["document"].partition("/")
             kinds = {spec.url_prefix: spec.kind for spec in KINDS}
-            found = Document.objects.visible_to(user).filter(kind=kinds.get(prefix, ""), slug=slug)
-            target = found.first()
-            field = "document"
-        elif "tag" in attrs:
-            target, field = Tag.objects.filter(slug=attrs["tag"]).first(), "tag"
+            found = found.filter(kind=kinds.get(prefix, ""), slug=slug)
         else:
-            target, field = Provider.objects.filter(slug=attrs["provider"]).first(), "provider"
+            found = found.filter(slug=attrs[field])
+        target = found.first()
         if target is None:
             raise serializers.ValidationError({field: "There is no such thing you may see."})
         return {field: target}
@@ -58,11 +61,7 @@ class SubscriptionViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, views
     filter_backends = []
 
     def get_queryset(self):
-        return (
-            Subscription.objects.filter(user=self.request.user)
-            .select_related("document", "tag", "provider")
-            .order_by("-created_at", "-pk")
-        )
+        return access.subscriptions(self.request.user).order_by("-created_at", "-pk")
 
     def get_serializer_class(self):
         return WatchSerializer if self.action == "create" else SubscriptionSerializer
@@ -71,4 +70,5 @@ class SubscriptionViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, views
         incoming = WatchSerializer(data=request.data, context={"request": request})
         incoming.is_valid(raise_exception=True)
         subscription = events.watch(request.user, **incoming.validated_data)
+        subscription = self.get_queryset().get(pk=subscription.pk)
         return Response(SubscriptionSerializer(subscription).data, status=status.HTTP_201_CREATED)

@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 
 from runbooks import resolution
 from runbooks.filters import AlertFilter
-from runbooks.models import Alert, AlertRoute, Document, Provider, Tag
+from runbooks.models import Alert, AlertRoute, Provider, Tag
 from runbooks.services import routes as route_services
 
 from . import serializers as s
@@ -42,8 +42,7 @@ class TagViewSet(viewsets.ReadOnlyModelViewSet):
     filter_backends = []
 
     def get_queryset(self):
-        visible = Document.objects.visible_to(self.request.user)
-        return Tag.objects.filter(documents__in=visible).distinct().order_by("slug")
+        return Tag.objects.visible_to(self.request.user).order_by("slug")
 
 
 class ProviderViewSet(viewsets.ReadOnlyModelViewSet):

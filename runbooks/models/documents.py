@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -11,11 +11,21 @@ from runbooks.choices import RELEASED_STATUSES, Kind, Status, Visibility
 from .providers import Provider, roles_of
 
 
+class TagQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "TagQuerySet":
+        """Tags `user` may see: those at least one document `user` may see carries. Any other
+        tag (one only private drafts carry) answers exactly like a tag that does not exist."""
+        carried = Document.objects.visible_to(user).filter(tags=OuterRef("pk"))
+        return self.filter(Exists(carried))
+
+
 class Tag(models.Model):
     """A label shared by all kinds of documents."""
 
     slug = models.SlugField(max_length=50, unique=True)
     label = models.CharField(max_length=50)
+
+    objects = TagQuerySet.as_manager()
 
     class Meta:
         ordering = ["slug"]

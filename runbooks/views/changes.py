@@ -103,7 +103,7 @@ class ChangesFeed(Feed):
 
 class TagFeed(ChangesFeed):
     def get_object(self, request, slug):
-        return get_object_or_404(Tag, slug=slug)
+        return get_object_or_404(Tag.objects.visible_to(AnonymousUser()), slug=slug)
 
     def title(self, tag):
         return f"OpenOps: changes tagged #{tag.label}"

@@ -9,18 +9,18 @@ from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from runbooks import access
-from runbooks.models import Document, MailPreference, Notification, Provider, Subscription, Tag
+from runbooks.models import Document, MailPreference, Notification, Subscription
 from runbooks.services import events
 from runbooks.services import notifications as notification_services
 
 PAGE_SIZE = 30
-TARGETS = {"document": Document, "tag": Tag, "provider": Provider}
+TARGETS = ("document", "tag", "provider")
 
 
 class MailForm(forms.Form):
@@ -57,9 +57,7 @@ def notification_list(request):
         "event__document", "event__actor", "event__comment"
     )
     page = Paginator(notifications, PAGE_SIZE).get_page(request.GET.get("page"))
-    watching = Subscription.objects.filter(user=request.user).select_related(
-        "document", "tag", "provider"
-    )
+    watching = access.subscriptions(request.user)
     context = {
         "page": page,
         "watching": watching,
@@ -93,11 +91,9 @@ def watch(request):
     pk = request.POST.get("id", "")
     if not pk.isdigit() or len(pk) > 18:
         raise Http404("Nothing to watch there.")
-    queryset = TARGETS[target_kind].objects.all()
-    if target_kind == "document":
-        queryset = Document.objects.visible_to(request.user)
-    target = get_object_or_404(queryset, pk=int(pk))
-    if request.POST.get("action") == "unwatch":
+    unwatching = request.POST.get("action") == "unwatch"
+    target = _target(request.user, target_kind, int(pk), unwatching)
+    if unwatching:
         events.unwatch(request.user, **{target_kind: target})
         messages.success(request, "You no longer watch it.")
     else:
@@ -108,6 +104,18 @@ def watch(request):
     if back.startswith("/") and safe:  # a page of this site, never elsewhere
         return HttpResponseRedirect(back)
     return redirect("notification-list")
+
+
+def _target(user, target_kind: str, pk: int, unwatching: bool):
+    """What `user` may watch (`access.watchable`: anything else is a 404 like what does not
+    exist); what they already watch they may always stop watching."""
+    target = access.watchable(user, target_kind).filter(pk=pk).first()
+    if target is None and unwatching:
+        watched = access.subscriptions(user).filter(**{f"{target_kind}_id": pk}).first()
+        target = getattr(watched, target_kind, None)
+    if target is None:
+        raise Http404("Nothing to watch there.")
+    return target
 
 
 @csrf_exempt  # the signed token is the authority; mail clients POST one-click unsubscribes
