@@ -75,11 +75,18 @@ def _details(document: Document) -> list[str]:
 
 
 def _text(document: Document) -> str:
+    """The body, then the comments lists show, up to MAX_TEXT: comments past it are not read,
+    so a long thread costs each of its writes no more than a short one."""
     revision = document.current_revision
-    body = markdown.text_of(revision.html) if revision else ""
+    parts = [markdown.text_of(revision.html) if revision else ""]
+    length = len(parts[0])
     shown = Comment.objects.filter(document=document, hidden_at=None, deleted_at=None)
-    comments = [markdown.text_of(html) for html in shown.values_list("html", flat=True)]
-    return "\n\n".join([body, *comments])[:MAX_TEXT]
+    for html in shown.values_list("html", flat=True).iterator(chunk_size=50):
+        if length >= MAX_TEXT:
+            break
+        parts.append(markdown.text_of(html))
+        length += len(parts[-1]) + 2
+    return "\n\n".join(parts)[:MAX_TEXT]
 
 
 def entry_values(document: Document) -> dict:
