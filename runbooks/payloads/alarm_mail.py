@@ -24,8 +24,6 @@ KIND is `ALARM <rc>` (a failed call), `TIMEOUT <seconds>` or `Note` (statistics,
   is kept in the inbox and raises no alert.
 """
 
-import email
-import email.policy
 import re
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -33,6 +31,7 @@ from itertools import takewhile
 
 from runbooks import inputs
 
+from . import mime
 from .base import (
     MAX_ALERTS,
     MAX_NAME,
@@ -118,13 +117,15 @@ def command_name(command: str) -> str:
 
 def _read(body: bytes) -> tuple[str, str, datetime | None]:
     """Subject (decoded, unfolded), the plain-text body (any transfer encoding, any charset)
-    and the Date, all storable."""
+    and the Date, all storable; read with bounded work (`mime`)."""
     try:
-        message = email.message_from_bytes(body, policy=email.policy.default)
+        message = mime.read(body)
         subject = " ".join(str(message.get("Subject", "")).split())
         part = message.get_body(preferencelist=("plain",))
-        text = _text_of(part) if part is not None else ""
+        text = mime.check_text(_text_of(part) if part is not None else "")
         date = _date(message.get("Date"))
+    except mime.MailTooComplex:
+        raise
     except Exception as exc:  # the email package raises many kinds on hostile input
         raise PayloadError(f"The mail cannot be read: {type(exc).__name__}.") from None
     if not subject:

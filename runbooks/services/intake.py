@@ -75,9 +75,15 @@ def stale_entries(older_than: timedelta | None = None):
 def process(entry_id: int) -> None:
     """Parse, deduplicate, resolve and link one stored body; safe to run any number of times.
 
-    A failure rolls everything back and is counted on the entry (the sweep tries again).
+    The body is parsed before the transaction that writes: on SQLite that transaction holds the
+    database's one write lock from its first statement, and parsing holds none (a stored body
+    never changes). A failure rolls everything back and is counted on the entry (the sweep
+    tries again).
     """
     try:
+        parsed = _parse_pending(entry_id)
+        if parsed is None:
+            return  # gone, done, or given up on
         with transaction.atomic():
             entry = (
                 InboxEntry.objects.select_for_update()
@@ -86,13 +92,26 @@ def process(entry_id: int) -> None:
                 .first()
             )
             if entry is None:
-                return  # gone, done, or given up on
-            _record(entry, payloads.parse(bytes(entry.body), entry.source, entry.received_at))
+                return  # done meanwhile by another run
+            _record(entry, parsed)
             entry.processed_at = timezone.now()
             entry.save(update_fields=["processed_at"])
     except Exception as exc:  # a bug or bad data: keep the body, count, try again later
         log.exception("Processing inbox entry %s failed", entry_id)
         _failed_attempt(entry_id, exc)
+
+
+def _parse_pending(entry_id: int) -> payloads.ParsedBody | None:
+    """The stored body parsed, outside any transaction; None unless it still waits."""
+    pending = (
+        InboxEntry.objects.filter(pk=entry_id, processed_at__isnull=True, failed_at__isnull=True)
+        .values_list("body", "source", "received_at")
+        .first()
+    )
+    if pending is None:
+        return None
+    body, source, received_at = pending
+    return payloads.parse(bytes(body), source, received_at)
 
 
 def _failed_attempt(entry_id: int, exc: Exception) -> None:
