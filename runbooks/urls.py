@@ -61,6 +61,7 @@ def document_urls(spec) -> list:
             "restore",
         ),
         ("<slug:slug>/diff/", documents.document_diff, "diff"),
+        ("<slug:slug>/diff/download/", documents.document_diff_download, "diff-download"),
         ("<slug:slug>/publish/", documents.document_publish, "publish-page"),
         ("<slug:slug>/status/", documents.document_status, "status"),
         ("<slug:slug>/comments/", comments.comment_add, "comment-add"),

@@ -4,7 +4,6 @@ the assignee; the editors of a provider whose alert fired on a stale runbook), t
 at once or in a daily digest, as each recipient prefers. Every step takes ids and may run
 twice: the database keeps one notification per person and event, and one mail each."""
 
-import difflib
 import logging
 from datetime import timedelta
 
@@ -17,7 +16,7 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from runbooks import addresses, markdown
+from runbooks import addresses, diffing, markdown
 from runbooks.choices import Status
 from runbooks.models import (
     ROLE_RANK,
@@ -181,11 +180,11 @@ def _short_diff(event: Event) -> str:
     parent = (
         event.document.revisions.filter(number=revision.parent).first() if revision.parent else None
     )
-    before = (parent.body if parent else "").splitlines()
+    before = parent.body if parent else ""
     lines = [
         line
-        for line in difflib.unified_diff(before, revision.body.splitlines(), lineterm="", n=0)
-        if line[:1] in "+-" and not line.startswith(("+++", "---"))
+        for line in diffing.unified(before, revision.body, "", "", context=0).splitlines()[2:]
+        if line[:1] in "+-"
     ]
     more = f"\n… {len(lines) - DIFF_LINES} more changed lines" if len(lines) > DIFF_LINES else ""
     return "\n".join(line[:200] for line in lines[:DIFF_LINES]) + more

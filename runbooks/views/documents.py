@@ -9,8 +9,10 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import Http404
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.module_loading import import_string
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
@@ -28,6 +30,7 @@ from runbooks.visibility import can_create_any, can_edit, can_publish, status_mo
 
 PAGE_SIZE = 25
 MAX_REVISION = 2**31 - 1
+TEXT_PLAIN = "text/plain; charset=utf-8"
 
 
 def kind_context(kind: str) -> dict:
@@ -231,6 +234,9 @@ def _conflict(request, kind, document, form, conflict):
         "current": current,
         "base": base,
         "their_changes": diffing.diff_lines(base.body if base else "", current.body),
+        "their_download": (
+            _diff_download_url(document, base.number, current.number) if base else None
+        ),
         "your_changes": diffing.diff_lines(current.body, form.cleaned_data["body"]),
     }
     return render(request, "documents/conflict.html", context, status=409)
@@ -278,29 +284,55 @@ def _revision_number(value, name) -> int | None:
     return number
 
 
+def _compared(request, document) -> tuple[Revision, Revision]:
+    """The two revisions `?from=&to=` names (ValidationError for a bad pair, 404 for none)."""
+    start, end = diffing.revision_range(
+        document.current_revision.number,
+        _revision_number(request.GET.get("from"), "from"),
+        _revision_number(request.GET.get("to"), "to"),
+    )
+    return _revision_or_404(document, start), _revision_or_404(document, end)
+
+
+def _diff_download_url(document, start: int, end: int) -> str:
+    path = reverse(f"{document.kind}-diff-download", kwargs={"slug": document.slug})
+    return f"{path}?{urlencode({'from': start, 'to': end})}"
+
+
 def document_diff(request, kind, slug):
     document = access.get_document(request.user, kind, slug)
-    current = document.current_revision.number
     try:
-        start, end = diffing.revision_range(
-            current,
-            _revision_number(request.GET.get("from"), "from"),
-            _revision_number(request.GET.get("to"), "to"),
-        )
+        old, new = _compared(request, document)
     except ValidationError as exc:
         context = {**kind_context(kind), "document": document, "error": exc.messages[0]}
         return render(request, "documents/diff.html", context, status=400)
-    old, new = _revision_or_404(document, start), _revision_or_404(document, end)
     context = {
         **kind_context(kind),
         "document": document,
         "old": old,
         "new": new,
         "title_changed": old.title != new.title,
-        "lines": diffing.diff_lines(old.body, new.body),
-        "numbers": range(1, current + 1),
+        "diff": diffing.diff_lines(old.body, new.body),
+        "download": _diff_download_url(document, old.number, new.number),
+        "numbers": range(1, document.current_revision.number + 1),
     }
     return render(request, "documents/diff.html", context)
+
+
+def document_diff_download(request, kind, slug):
+    """The unified diff of two revisions as a text file (the API's `diff/` text), for diffs
+    too large for the page; seen by whoever may see the document, like the page."""
+    document = access.get_document(request.user, kind, slug)
+    try:
+        old, new = _compared(request, document)
+    except ValidationError as exc:
+        return HttpResponseBadRequest(exc.messages[0], content_type=TEXT_PLAIN)
+    labels = f"revision {old.number}", f"revision {new.number}"
+    text = diffing.unified(old.body, new.body, *labels)
+    response = HttpResponse(f"{text}\n" if text else "", content_type=TEXT_PLAIN)
+    name = f"{document.slug}-{old.number}-{new.number}.diff"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
 
 
 @require_POST
