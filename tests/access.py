@@ -65,6 +65,7 @@ EXTRA_KWARGS = {
 }
 QUERY = {
     "diff": "?from=1&to=1",
+    "diff-download": "?from=1&to=1",
 }
 
 
