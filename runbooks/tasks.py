@@ -21,7 +21,7 @@ from django.dispatch import receiver
 
 from runbooks import ratelimit
 from runbooks.models import Event, OfflineCopy
-from runbooks.services import chat, heartbeats, intake, notifications, offline
+from runbooks.services import chat, heartbeats, intake, notifications, offline, postmortems
 
 log = logging.getLogger(__name__)
 SWEEP_BATCH = 1000
@@ -122,6 +122,7 @@ def sweep_events() -> int:
     for notification_id in notifications.unmailed()[:SWEEP_BATCH]:
         done += mail_notification(notification_id)
     notifications.lifted_embargoes()  # their events are fanned out by the next sweep at latest
+    postmortems.count_lifted_verdicts()  # their verdicts count from the embargo's end
     return done
 
 

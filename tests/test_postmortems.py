@@ -211,10 +211,13 @@ def test_runbooks_used_are_pinned_and_judged_and_feed_back_to_the_runbook(alice,
 
 def test_a_bad_verdict_on_the_current_revision_marks_the_runbook_for_review(alice, osd_runbook):
     used = [{"runbook": osd_runbook.slug, "verdict": "wrong"}]  # no revision: the current one
-    assert (
-        api(alice).post("/api/v1/postmortems/", {**FIELDS, "runbooks_used": used}).status_code
-        == 201
-    )
+    created = api(alice).post("/api/v1/postmortems/", {**FIELDS, "runbooks_used": used})
+    assert created.status_code == 201
+    osd_runbook.refresh_from_db()
+    # A community runbook: the verdict counts once every signed-in user may read it (issue 29).
+    assert not osd_runbook.stale
+    published = api(alice).post(f"/api/v1/postmortems/{created.json()['slug']}/publish/", {})
+    assert published.status_code == 200
     osd_runbook.refresh_from_db()
     assert osd_runbook.stale  # review due now: on the review list
 

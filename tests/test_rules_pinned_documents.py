@@ -132,6 +132,8 @@ def test_a_bad_verdict_puts_the_runbook_up_for_review_only_on_its_current_revisi
     postmortem = documents.create_document(
         actor=alice, kind=Kind.POSTMORTEM, title="Outage", body="## Summary\n"
     )
+    # Verdicts on a community runbook count once everyone signed in may read them (issue 29).
+    documents.publish(postmortem, actor=alice, visibility=Visibility.COMMUNITY)
     number = 2 if pinned == "current" else 1
     use = {"runbook": runbook.slug, "revision": number, "verdict": verdict}
     postmortems.set_runbooks_used(postmortem, [use], actor=alice)

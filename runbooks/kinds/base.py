@@ -87,6 +87,9 @@ class KindSpec:
     # kind started from what the request names (`?from_alert=<id>`, `?from_runbook=<slug>`:
     # "Start a post-mortem"); the form carries both through the POST.
     start_from: str = ""
+    # Dotted path of f(document) -> a context manager around a change of who may read a
+    # document of this kind (status, visibility): a post-mortem's verdicts count from then.
+    audience_change: str = ""
     on_create: Callable[[Document], None] = lambda document: None
     on_change: Callable[[Document, set[str]], set[str]] = lambda document, changed: set()
 

@@ -312,4 +312,5 @@ POSTMORTEM = KindSpec(
     check=_window,
     body_template=BODY_TEMPLATE,
     start_from="runbooks.views.postmortems.start_from",
+    audience_change="runbooks.services.postmortems.verdicts_follow",
 )

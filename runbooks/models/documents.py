@@ -46,19 +46,20 @@ def _released_q(on: str = "", now=None) -> Q:
     )
 
 
-def _shared_q(on: str = "") -> Q:
+def _shared_q(on: str = "", now=None) -> Q:
     """Released, and meant for everyone signed in (DESIGN §3 rule b)."""
     shared = [Visibility.PUBLIC, Visibility.COMMUNITY]
-    return _released_q(on) & Q(**{f"{on}visibility__in": shared})
+    return _released_q(on, now) & Q(**{f"{on}visibility__in": shared})
 
 
-def visible_to_provider_q(provider, on: str = "") -> Q:
+def visible_to_provider_q(provider, on: str = "", now=None) -> Q:
     """What every member of `provider` sees regardless of who they are; with no provider,
     what every signed-in user sees (alert resolution). `on` names the relation to the
-    document (e.g. "runbook__"), so that a query can join instead of asking a subquery."""
+    document (e.g. "runbook__"), so that a query can join instead of asking a subquery;
+    `now`, the moment asked about (the present unless said)."""
     if provider is None:
-        return _shared_q(on)
-    return _shared_q(on) | Q(**{f"{on}provider": provider})
+        return _shared_q(on, now)
+    return _shared_q(on, now) | Q(**{f"{on}provider": provider})
 
 
 class DocumentQuerySet(models.QuerySet):
@@ -80,9 +81,9 @@ class DocumentQuerySet(models.QuerySet):
         """Documents every signed-in user may see (rule b); the rest is private to someone."""
         return self.filter(_shared_q())
 
-    def visible_to_provider(self, provider) -> "DocumentQuerySet":
+    def visible_to_provider(self, provider, now=None) -> "DocumentQuerySet":
         """See `visible_to_provider_q`."""
-        return self.filter(visible_to_provider_q(provider))
+        return self.filter(visible_to_provider_q(provider, now=now))
 
     def of_kind(self, kind: str) -> "DocumentQuerySet":
         return self.filter(kind=kind)

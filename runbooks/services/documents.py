@@ -3,6 +3,7 @@ publish, delete. Each kind's own fields are the kind's (`runbooks.kinds`); nothi
 which kind a document is."""
 
 from collections.abc import Iterable
+from contextlib import nullcontext
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
@@ -249,7 +250,8 @@ def edit_document(
             locked, title, body, rendered, user_or_none(actor), message, base_revision
         )
     before = target.visibility
-    _save_details(document, target, locked, changed, visibility)
+    with _audience_change(document, visibility not in (None, before)):
+        _save_details(document, target, locked, changed, visibility)
     if target.visibility != before:
         audit.record(
             audit.Action.VISIBILITY_CHANGED,
@@ -355,8 +357,9 @@ def set_status(document: Document, status: str, *, actor) -> Document:
         "back.",
     )
     asked = status == Status.IN_REVIEW and document.status != Status.IN_REVIEW
-    document.status = status
-    document.save(update_fields=["status", "updated_at"])
+    with _audience_change(document):
+        document.status = status
+        document.save(update_fields=["status", "updated_at"])
     if asked:
         events.record(Event.Kind.REVIEW_REQUESTED, document, actor=actor)
     return document
@@ -380,9 +383,10 @@ def publish(
     if visibility:
         document.visibility = _check_visibility(document.provider, visibility)
     before = document.visibility
-    document.status = Status.PUBLISHED
-    document.embargo_until = embargo_until
-    document.save(update_fields=["status", "visibility", "embargo_until", "updated_at"])
+    with _audience_change(document):
+        document.status = Status.PUBLISHED
+        document.embargo_until = embargo_until
+        document.save(update_fields=["status", "visibility", "embargo_until", "updated_at"])
     events.record(Event.Kind.PUBLISHED, document, actor=actor)
     detail = {"visibility": document.visibility}
     if before != document.visibility:
@@ -391,6 +395,13 @@ def publish(
         detail["embargo_until"] = embargo_until.isoformat()
     audit.record(audit.Action.PUBLISHED, actor=actor, document=document, detail=detail)
     return document
+
+
+def _audience_change(document: Document, changing: bool = True):
+    """The kind's context manager around a change of who may read `document` (nothing for
+    kinds without one, or when nothing changes)."""
+    path = KINDS[document.kind].audience_change
+    return import_string(path)(document) if path and changing else nullcontext()
 
 
 @transaction.atomic

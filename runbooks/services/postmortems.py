@@ -1,14 +1,18 @@
 """What only post-mortems have: action items (title, owner, due date, status, tracker URL),
 kept outside the revision history and changed by those who may edit the post-mortem."""
 
-from datetime import date
+from collections.abc import Iterable
+from contextlib import contextmanager
+from datetime import date, timedelta
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from runbooks import inputs, pagecache
+from runbooks.choices import RELEASED_STATUSES
 from runbooks.models import (
     ActionItem,
     Alert,
@@ -142,12 +146,73 @@ def set_runbooks_used(postmortem: Postmortem, uses: list[dict], *, actor) -> lis
     for runbook_id in touched | {use.runbook.pk for use in checked}:
         count = RunbookUse.objects.filter(runbook_id=runbook_id).count()
         Runbook.objects.filter(pk=runbook_id).update(incident_uses=count)
-    for use in checked:
-        bad = use.verdict in (RunbookUse.Verdict.OUTDATED, RunbookUse.Verdict.WRONG)
-        if bad and use.revision_id == use.runbook.current_revision_id:
-            Runbook.objects.filter(pk=use.runbook.pk).update(review_due_at=timezone.now())
+    count_verdicts(postmortem)
     pagecache.touch([postmortem.pk, *touched, *(use.runbook.pk for use in checked)])
     return checked
+
+
+# --- When a verdict counts ---------------------------------------------------------------------
+#
+# An `outdated` or `wrong` verdict on a runbook's current revision puts the runbook up for
+# review once the runbook's provider may read the post-mortem (`visible_to_provider`): at once
+# for the provider's own post-mortems, drafts included; for another provider's, when it is
+# released to them (published community or public, out of any embargo). A community runbook's
+# editors are everyone's, so a verdict on it counts once every signed-in user may read it.
+# Another provider's draft never makes anyone's runbook "review overdue".
+
+BAD_VERDICTS = (RunbookUse.Verdict.OUTDATED, RunbookUse.Verdict.WRONG)
+
+
+def verdict_readers(postmortem, at=None) -> set[int]:
+    """The runbooks `postmortem` judges outdated or wrong on their current revision whose
+    provider may read it (at `at`, the present unless said): where its verdicts count."""
+    judged = RunbookUse.objects.filter(
+        postmortem_id=postmortem.pk,
+        verdict__in=BAD_VERDICTS,
+        revision_id=F("runbook__current_revision_id"),
+    ).values_list("runbook_id", "runbook__provider_id")
+    return {
+        runbook_id
+        for runbook_id, provider_id in judged
+        if Postmortem.objects.visible_to_provider(provider_id, now=at)
+        .filter(pk=postmortem.pk)
+        .exists()
+    }
+
+
+def count_verdicts(postmortem, *, before: Iterable[int] = (), when=None) -> None:
+    """Put up for review, as of `when` (now unless said), each runbook whose provider may now
+    read `postmortem`'s verdict on it and could not `before` — unless it was reviewed since
+    (so running this twice changes nothing)."""
+    when = when or timezone.now()
+    runbooks = verdict_readers(postmortem) - set(before)
+    due = Runbook.objects.filter(pk__in=runbooks).exclude(reviewed_at__gte=when)
+    due = due.filter(Q(review_due_at__isnull=True) | Q(review_due_at__gt=when))
+    pagecache.touch(list(due.values_list("pk", flat=True)))
+    due.update(review_due_at=when)
+
+
+@contextmanager
+def verdicts_follow(postmortem):
+    """Around a change of who may read `postmortem` (its status, visibility): the verdicts
+    it makes readable to a runbook's provider count from now (the kind's `audience_change`)."""
+    before = verdict_readers(postmortem)
+    yield
+    count_verdicts(postmortem, before=before)
+
+
+def count_lifted_verdicts(now=None, within: timedelta = timedelta(days=1)) -> None:
+    """Periodic: the verdicts of post-mortems whose embargo ended lately count from the moment
+    it ended, for the runbooks whose provider could not read them before."""
+    now = now or timezone.now()
+    lifted = Postmortem.objects.filter(
+        status__in=RELEASED_STATUSES, embargo_until__lte=now, embargo_until__gt=now - within
+    )
+    for postmortem in lifted:
+        before = verdict_readers(
+            postmortem, at=postmortem.embargo_until - timedelta(microseconds=1)
+        )
+        count_verdicts(postmortem, before=before, when=postmortem.embargo_until)
 
 
 @transaction.atomic
