@@ -9,6 +9,7 @@ from runbooks import alerting, inputs
 from runbooks.models import AlertRoute, Provider, Runbook, roles_of
 from runbooks.models.documents import visible_to_provider_q
 from runbooks.services.routes import record_miss
+from runbooks.visibility import may_count_miss
 
 MAX_LABELS = 64
 MAX_LABEL_VALUE = 1024
@@ -113,7 +114,7 @@ def look_up(request, alertname: str, query, component=None, token=None) -> Looku
     labels.pop("alertname", None)
     route = resolve(alertname, labels, provider, component)
     if route is None:
-        if request.user.is_authenticated:  # misses count from signed-in callers and alerts only
+        if may_count_miss(request.user, provider):  # signed in, for their own providers
             record_miss(alertname, provider)
         return Lookup(labels)
     if not Runbook.objects.visible_to(request.user).filter(pk=route.runbook_id).exists():

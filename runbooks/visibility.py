@@ -100,6 +100,14 @@ def can_manage_members(user, provider) -> bool:
     return user.is_authenticated and (user.is_superuser or has_role(user, provider.pk, Role.ADMIN))
 
 
+def may_count_miss(user, provider) -> bool:
+    """A signed-in caller's link that found nothing is counted for their own providers (or the
+    community's list, with no provider), never for another provider's (DESIGN §4)."""
+    if not user.is_authenticated:
+        return False
+    return provider is None or provider.pk in roles_of(user)
+
+
 def member_providers(user):
     """Providers `user` is a member of, in any role: what a copy or a coverage check may be
     limited to (their routes lead to their private runbooks)."""
