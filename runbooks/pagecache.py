@@ -6,8 +6,8 @@ in the cache (Redis when CACHE_URL is set, so every gunicorn worker and every in
 under a key made of what it shows:
 
 - the document and its `page_changed_at`, which every write that changes what the page shows
-  moves on (`Document.save`, the signals below for what hangs off a document, and `touch` in
-  the few bulk updates that bypass both);
+  moves on (`Document.save`, the signals below for what hangs off a document and for the other
+  documents a page names, and `touch` in the few bulk updates that bypass both);
 - the query string (an alert link's banner and placeholders);
 - the minute, so relative times ("3 minutes ago") and the review-due state are never older
   than a minute;
@@ -26,7 +26,8 @@ from functools import cache
 
 from django.conf import settings
 from django.core.cache import cache as shared_cache
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.db.models import Q
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 from django.dispatch import receiver
 from django.http import HttpResponse
 from django.utils import timezone
@@ -142,6 +143,38 @@ def _of_runbook(sender, instance, **kwargs):
 @receiver([post_save, post_delete], sender=RunbookUse)
 def _of_use(sender, instance, **kwargs):
     touch([instance.runbook_id, instance.postmortem_id])
+
+
+# What a page shows of another document it names (a report's runbook, a post-mortem's runbooks,
+# a runbook's post-mortems and reports): its title and link, its revision, and whether the
+# reader may see it at all. A change of any of these moves the stamps of the pages naming it.
+NAMED = {"title", "slug", "status", "visibility", "embargo_until", "current_revision"}
+
+
+@receiver(post_save)
+def _named_elsewhere(sender, instance, created, update_fields=None, **kwargs):
+    if created or not isinstance(instance, Document):
+        return
+    if update_fields is None or NAMED & set(update_fields):
+        touch(naming(instance.pk))
+
+
+@receiver(pre_delete)
+def _named_document_deleted(sender, instance, **kwargs):
+    if isinstance(instance, Document):  # reports keep no link to it (SET_NULL sends nothing)
+        touch(naming(instance.pk))
+
+
+def naming(pk: int) -> list[int]:
+    """The documents whose pages name document `pk`: the post-mortems that used it (or the
+    runbooks it used), the reports about it (or the runbook it is about)."""
+    uses = RunbookUse.objects.filter(Q(runbook_id=pk) | Q(postmortem_id=pk))
+    reports = Report.objects.filter(Q(subject_id=pk) | Q(pk=pk))
+    pairs = [
+        *uses.values_list("runbook_id", "postmortem_id"),
+        *reports.values_list("pk", "subject_id"),
+    ]
+    return sorted({i for pair in pairs for i in pair if i} - {pk})
 
 
 @receiver([post_save, post_delete], sender=ActionItem)
