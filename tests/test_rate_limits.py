@@ -1,5 +1,6 @@
 """API writes and failed token authentications are rate-limited (OPENOPS_API_WRITE_RATE,
-OPENOPS_TOKEN_FAILURE_RATE), counted where every worker sees the same count."""
+OPENOPS_TOKEN_FAILURE_RATE), counted where every worker sees the same count. Boundaries between
+minutes (the sliding window): tests/test_second_attack_low.py."""
 
 import json
 
@@ -51,7 +52,7 @@ def test_a_token_over_its_write_rate_gets_429_and_writes_nothing(db, alice, writ
     answers = [_create(client, n, **_bearer(secret)).status_code for n in range(5)]
     assert answers == [201, 201, 201, 429, 429]
     refused = _create(client, 9, **_bearer(secret))
-    assert 0 < int(refused["Retry-After"]) <= 60
+    assert 0 < int(refused["Retry-After"]) <= 120  # a sliding minute: up to two clock minutes
     assert "throttled" in refused.json()["detail"].lower()
     assert Document.objects.filter(title__startswith="Runbook").count() == 3
     # reads go on
@@ -84,16 +85,18 @@ def failure_rate(settings):
     settings.OPENOPS_TOKEN_FAILURE_RATE = 3
 
 
-def test_guessing_tokens_locks_the_address_out_even_for_a_right_one(db, alice, failure_rate):
+def test_guessing_tokens_is_refused_but_never_locks_out_a_right_one(db, alice, failure_rate):
     good, client = _token(alice, Scope.READ), Client()
     for n in range(3):
         assert client.get("/api/v1/runbooks/", **_bearer(f"wrong-{n}")).status_code == 401
-    refused = client.get("/api/v1/runbooks/", **_bearer(good))
+    refused = client.get("/api/v1/runbooks/", **_bearer("wrong-again"))
     assert refused.status_code == 429
-    assert 0 < int(refused["Retry-After"]) <= 60
+    assert 0 < int(refused["Retry-After"]) <= 120
     assert "failed token" in refused.json()["detail"]
-    # another address is not affected, and a right token never counted as a failure
-    assert client.get("/api/v1/runbooks/", **_bearer(good, "10.0.0.2")).status_code == 200
+    # a right token from the same address (a NAT, a proxy) is never locked out by others' guesses
+    assert client.get("/api/v1/runbooks/", **_bearer(good)).status_code == 200
+    # another address has its own count
+    assert client.get("/api/v1/runbooks/", **_bearer("wrong", "10.0.0.2")).status_code == 401
 
 
 def test_right_tokens_do_not_use_up_the_failure_budget(db, alice, failure_rate):
