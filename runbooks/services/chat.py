@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.html import escape
 
-from runbooks import addresses, inputs
+from runbooks import addresses, inputs, outgoing
 from runbooks.models import ChatDelivery, ChatTarget, Document, Event, Role
 from runbooks.visibility import has_role
 
@@ -121,6 +121,22 @@ def message(event: Event) -> tuple[str, str, dict]:
     return text, html, data
 
 
+def _send(method: str, url: str, body: dict, headers: dict):
+    """To the address entered and nowhere else: public addresses only (checked on the
+    connection itself, so a name that changes what it resolves to gains nothing), and no
+    redirect followed (it could point inside the network; a room's API has no reason to move)."""
+    public_only = not settings.OPENOPS_CHAT_ALLOW_PRIVATE
+    return outgoing.send(
+        method, url, json=body, headers=headers, timeout=TIMEOUT, public_only=public_only
+    )
+
+
+def _not_public(delivery, target) -> bool:
+    ChatDelivery.objects.filter(pk=delivery.pk).update(failed_at=timezone.now())
+    ChatTarget.objects.filter(pk=target.pk).update(last_error="The address is not public.")
+    return False
+
+
 def deliver(delivery_id: int) -> bool:
     """Send one delivery; True once sent. Raises requests.RequestException for the task to
     retry with backoff; after MAX_ATTEMPTS it is given up (recorded on the target)."""
@@ -141,9 +157,7 @@ def deliver(delivery_id: int) -> bool:
         return False  # removed before it was sent: say nothing
     ChatDelivery.objects.filter(pk=delivery.pk).update(attempts=delivery.attempts + 1)
     if not reachable_publicly(target.url):  # checked again: names can change what they mean
-        ChatDelivery.objects.filter(pk=delivery.pk).update(failed_at=timezone.now())
-        ChatTarget.objects.filter(pk=target.pk).update(last_error="The address is not public.")
-        return False
+        return _not_public(delivery, target)
     text, html, data = message(event)
     try:
         if target.kind == ChatTarget.Kind.MATRIX:
@@ -158,11 +172,13 @@ def deliver(delivery_id: int) -> bool:
                 "formatted_body": html,
             }
             headers = {"Authorization": f"Bearer {target.access_token}"}
-            response = requests.put(url, json=body, headers=headers, timeout=TIMEOUT)
+            response = _send("PUT", url, body, headers)
         else:
             headers = {"Idempotency-Key": f"openops-{delivery.pk}"}
-            response = requests.post(target.url, json=data, headers=headers, timeout=TIMEOUT)
+            response = _send("POST", target.url, data, headers)
         response.raise_for_status()
+    except outgoing.PrivateAddress:
+        return _not_public(delivery, target)
     except requests.RequestException as exc:
         reason = f"{type(exc).__name__}: {exc}"[:500]
         ChatTarget.objects.filter(pk=target.pk).update(last_error=reason)
