@@ -1,5 +1,6 @@
 """Tags: labels shared by all kinds of documents, created on first use."""
 
+import unicodedata
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
@@ -11,10 +12,11 @@ MAX_TAGS = 20
 
 
 def parse_tags(labels: Iterable[str]) -> list[tuple[str, str]]:
-    """[(slug, label)] for user input, refusing labels with no letters or digits."""
+    """[(slug, label)] for user input, refusing labels with no letters or digits and labels
+    that could pass for another tag (see `_plain_label`)."""
     parsed: dict[str, str] = {}
     for raw in labels:
-        label = " ".join(raw.split())
+        label = _plain_label(" ".join(unicodedata.normalize("NFKC", raw).split()))
         if not label:
             continue
         slug = slugify(label)[:50]
@@ -26,6 +28,29 @@ def parse_tags(labels: Iterable[str]) -> list[tuple[str, str]]:
     if len(parsed) > MAX_TAGS:
         raise ValidationError(f"At most {MAX_TAGS} tags per document.")
     return list(parsed.items())
+
+
+def _plain_label(label: str) -> str:
+    """The label (NFKC-normalised by the caller, so full-width and styled letters are plain
+    ones), or ValidationError when it holds a character its slug cannot show: a tag is its
+    slug, made of ASCII letters and digits, so a label may hold printable ASCII and Latin
+    letters with accents, nothing else. A Cyrillic "е" in "cеph", a dotless "ı", a Unicode
+    hyphen or an invisible character would give a tag that reads like another one."""
+    for char in label:
+        if not _plain(char):
+            name = unicodedata.name(char, f"U+{ord(char):04X}")
+            raise ValidationError(
+                f"Tag {label[:50]!r}: {name} cannot be in a tag; use ASCII letters and digits "
+                "(accented Latin letters are fine), so that no tag can pass for another."
+            )
+    return label
+
+
+def _plain(char: str) -> bool:
+    if char.isascii():
+        return char.isprintable()
+    decomposed = unicodedata.normalize("NFKD", char)
+    return char.isalpha() and decomposed[0].isascii() and decomposed[0].isalpha()
 
 
 def checked_tags(labels: Iterable[str] | None) -> list[tuple[str, str]] | None:
