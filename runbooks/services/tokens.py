@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from runbooks import audit
 from runbooks.models import USER_SCOPES, Provider, Scope, Token, hash_token
-from runbooks.visibility import can_manage_members, may_send_alerts
+from runbooks.visibility import can_manage_members, may_send_alerts, roles_of
 
 from .base import SYSTEM, NotAllowed
 
@@ -20,13 +20,18 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 def _check_issuer(actor, user, provider, scopes: list[str]) -> None:
     """A user's token is made by that user (or the system); a provider's alerts token by an
-    admin of the provider; and no token grants more than its owner may do."""
+    admin of the provider; a user's token names only a provider the user is a member of; and no
+    token grants more than its owner may do."""
     if actor is SYSTEM:
         pass
     elif user is not None and actor != user and not actor.is_superuser:
         raise NotAllowed("Tokens that act as a user are made by that user.")
     elif user is None and not can_manage_members(actor, provider):
         raise NotAllowed("Only the provider's admins make tokens that belong to it.")
+    if user is not None and provider is not None and provider.pk not in roles_of(user):
+        raise ValidationError(
+            {"provider": f"{user.get_username()} is not a member of {provider.name}."}
+        )
     if Scope.ALERTS_WRITE in scopes and user is not None and not may_send_alerts(user, provider):
         raise ValidationError(
             {"provider": f"Only editors and admins of {provider.name} may send its alerts."}
