@@ -14,6 +14,7 @@ from pathlib import Path, PurePosixPath
 import yaml
 from django.utils.text import slugify
 
+from runbooks import yamltext
 from runbooks.markdown import normalise
 
 # A repository root is accepted too: its runbooks live here (Hugo's content folder).
@@ -161,8 +162,8 @@ def front_matter_title(front_matter: str) -> str | None:
     if not match or not match["yaml"]:
         return None
     try:
-        data = yaml.safe_load(match["yaml"])
-    except yaml.YAMLError:
+        data = yamltext.load(match["yaml"])
+    except (yaml.YAMLError, RecursionError):
         # Broken YAML is still stored verbatim; the title then comes from the body.
         return None
     title = data.get("title") if isinstance(data, dict) else None

@@ -1,7 +1,8 @@
 """Reading Prometheus rule files: `groups: [{name, rules: [...]}]`, the same under `spec.groups`
 of a Kubernetes `PrometheusRule`, one or many YAML documents a file, and folders of them.
 
-YAML is read with PyYAML's safe loader (no tag constructs an object). The work stays bounded
+YAML is read with PyYAML's safe loader (no tag constructs an object), numbers and dates kept as
+the text written (`runbooks.yamltext`: `2026-13-01` is no error). The work stays bounded
 whatever the file: aliases share one object (a "billion laughs" file is small in memory), and
 the walk below stops at MAX_RULES rules, so no alias can make it long.
 """
@@ -13,17 +14,13 @@ from pathlib import Path
 import yaml
 
 from runbooks.inputs import clean_text
+from runbooks.yamltext import TextLoader
 
 MAX_DEPTH = 32  # a PrometheusRule's labels are 7 levels down
 MAX_RULES = 20_000  # alerting and recording rules of one request or command, in all
 MAX_LABELS = 64
 MAX_LABEL_VALUE = 1024
 SUFFIXES = (".yaml", ".yml")
-
-try:  # libyaml's loader when present: the same rules, much faster on large files
-    SafeLoader = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - wheels ship libyaml
-    SafeLoader = yaml.SafeLoader
 
 
 class RuleError(ValueError):
@@ -103,7 +100,7 @@ def _load_all(name: str, text: str) -> list:
     """Every document of the text, read once: each is composed into nodes, refused when nested
     deeper than any rule file is (walked without recursion, each shared node once, so aliases
     add no work), and only then built into Python values."""
-    loader = SafeLoader(text)
+    loader = TextLoader(text)
     try:
         documents = []
         while loader.check_node():
