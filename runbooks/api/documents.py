@@ -51,12 +51,12 @@ class DocumentViewSet(
     ordering = ["-updated_at", "pk"]
 
     def get_queryset(self):
+        user = self.request.user
+        related = [p(user) if callable(p) else p for p in KINDS[self.kind].api_prefetch]
         return (
-            access.documents(self.request.user, self.kind)
+            access.documents(user, self.kind)
             .select_related("provider", "creator", "current_revision")
-            .prefetch_related(
-                Prefetch("tags", queryset=Tag.objects.only("slug")), *KINDS[self.kind].api_prefetch
-            )
+            .prefetch_related(Prefetch("tags", queryset=Tag.objects.only("slug")), *related)
         )
 
     def get_object(self):

@@ -67,7 +67,9 @@ class KindSpec:
     api_read_only: dict[str, Callable[[], serializers.Field] | None] = field(default_factory=dict)
     page_actions: tuple[PageAction, ...] = ()
     api_mixins: tuple[str, ...] = ()  # dotted paths of viewset mixins with extra actions
-    api_prefetch: tuple[str, ...] = ()  # relations the API reads with every document
+    # Relations the API reads with every document: names, or f(user) -> Prefetch for those
+    # read as the caller may see them.
+    api_prefetch: tuple[str | Callable[[Any], models.Prefetch], ...] = ()
     # Template parts the kind adds to the shared pages, by slot: "banner" (above the title),
     # "meta" (badges), "status" (below the revision line), "actions" (buttons), "after" (below
     # the text), "filters" (list page), "history" (history page, below the revisions).

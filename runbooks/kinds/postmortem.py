@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Exists, OuterRef, Prefetch
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
@@ -112,18 +113,35 @@ class RunbookUseSerializer(serializers.Serializer):
 def readable_uses(user, uses) -> list[RunbookUse]:
     """The runbooks used that `user` may see: what the page lists and the API names (a
     post-mortem may outlive its runbooks' audience, or name a provider's private runbook)."""
-    uses = list(uses)
-    ids = {use.runbook_id for use in uses}
-    visible = set(Runbook.objects.visible_to(user).filter(pk__in=ids).values_list("pk", flat=True))
-    return [use for use in uses if use.runbook_id in visible]
+    return _readable(user, list(uses), Runbook, lambda use: use.runbook_id)
 
 
 def readable_alerts(user, alerts) -> list[Alert]:
     """The linked alerts `user` may see (members of the receiving provider, and staff)."""
-    alerts = list(alerts)
-    ids = [alert.pk for alert in alerts]
-    visible = set(Alert.objects.visible_to(user).filter(pk__in=ids).values_list("pk", flat=True))
-    return [alert for alert in alerts if alert.pk in visible]
+    return _readable(user, list(alerts), Alert, lambda alert: alert.pk)
+
+
+def _readable(user, rows: list, model, key) -> list:
+    """`rows` whose object (`key`) `model.objects.visible_to(user)` holds: from the `readable`
+    annotation when the rows were fetched with it (the API's prefetch), else one query."""
+    if all(hasattr(row, "readable") for row in rows):
+        return [row for row in rows if row.readable]
+    ids = {key(row) for row in rows}
+    visible = set(model.objects.visible_to(user).filter(pk__in=ids).values_list("pk", flat=True))
+    return [row for row in rows if key(row) in visible]
+
+
+def _uses_read_by(user) -> Prefetch:
+    """The runbooks used, each marked `readable` by `user` (lists cost no query per item)."""
+    visible = Runbook.objects.visible_to(user).filter(pk=OuterRef("runbook_id"))
+    uses = RunbookUse.objects.select_related("runbook", "revision")
+    return Prefetch("runbook_uses", queryset=uses.annotate(readable=Exists(visible)))
+
+
+def _alerts_read_by(user) -> Prefetch:
+    """The linked alerts, each marked `readable` by `user`."""
+    visible = Alert.objects.visible_to(user).filter(pk=OuterRef("pk")).values("pk")
+    return Prefetch("alerts", queryset=Alert.objects.annotate(readable=Exists(visible)))
 
 
 def _caller(context):
@@ -280,12 +298,7 @@ POSTMORTEM = KindSpec(
         ),
     ),
     api_read_only={"action_items": lambda: ActionItemSerializer(many=True, read_only=True)},
-    api_prefetch=(
-        "action_items__owner",
-        "runbook_uses__runbook",
-        "runbook_uses__revision",
-        "alerts",
-    ),
+    api_prefetch=("action_items__owner", _uses_read_by, _alerts_read_by),
     api_mixins=("runbooks.api.postmortems.ActionItemActions",),
     parts={
         "meta": "documents/postmortem/_meta.html",
