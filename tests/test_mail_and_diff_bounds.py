@@ -20,8 +20,8 @@ from django.db import connection
 
 from runbooks import diffing
 from runbooks.choices import Visibility
-from runbooks.models import Alert, InboxEntry
-from runbooks.services import documents
+from runbooks.models import Alert, InboxEntry, Notification
+from runbooks.services import documents, events
 from tests.conftest import client_for
 from tests.test_alarm_sources import (  # noqa: F401 (fixtures)
     BOOT,
@@ -280,3 +280,17 @@ def test_every_bounded_diff_applies(seed):
     for context in (0, 3):
         diff = diffing.unified("\n".join(old), "\n".join(new), "a", "b", context)
         assert _apply("\n".join(old), diff) == new
+
+
+def test_the_notification_of_such_an_edit_uses_the_bounded_diff(
+    alice, bob, make_runbook, django_capture_on_commit_callbacks
+):
+    """The watchers' excerpt ("-old / +new, … N more") came from difflib too: the worker's
+    fan-out of this edit took 20 s. Past the cap, every line between the common beginning and
+    end counts as changed (4,999 out, 4,999 in)."""
+    runbook = make_runbook(alice, title="Cycles", body=_cycling(5000, 1))
+    events.watch(bob, document=runbook)
+    with django_capture_on_commit_callbacks(execute=True):
+        documents.edit_document(runbook, actor=alice, base_revision=1, body=_cycling(5000, 7))
+    excerpt = Notification.objects.get(recipient=bob).excerpt
+    assert excerpt.startswith("-1\n-2\n") and excerpt.endswith("… 9986 more changed lines")
