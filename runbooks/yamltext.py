@@ -27,9 +27,10 @@ class TextLoader(_Base):
             return super().construct_object(node, deep=deep)
         except yaml.YAMLError:
             raise
-        except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
+        except (ValueError, TypeError, KeyError, AttributeError, OverflowError):
+            kind = str(node.tag).rsplit(":", 1)[-1]
             raise yaml.constructor.ConstructorError(
-                None, None, f"cannot read {str(node.value)[:40]!r} ({exc})", node.start_mark
+                None, None, f"cannot read {str(node.value)[:40]!r} as {kind}", node.start_mark
             ) from None
 
 
