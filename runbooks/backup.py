@@ -63,6 +63,7 @@ LEFT_OUT = {
     "runbooks.ratecounter": "rate-limit counters of the current minute",
     "runbooks.searchentry": "the search index, rebuilt on import",
     "runbooks.offlinecopy": "offline copies: each user makes a new one",
+    "runbooks.heartbeat": "the worker's last sign of life: the new site's worker writes its own",
 }
 USER_FIELDS = [
     "username",
