@@ -21,6 +21,7 @@ from runbooks.models import (
     Comment,
     Document,
     Event,
+    Heartbeat,
     InboxEntry,
     MailPreference,
     Membership,
@@ -391,6 +392,20 @@ class RateCounterAdmin(ReadOnlyAdmin):
     list_display = ["key", "window", "count"]
     search_fields = ["key"]
     readonly_fields = ["key", "window", "count"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Heartbeat)
+class HeartbeatAdmin(ReadOnlyAdmin):
+    """When a worker last finished a task (what /readyz/ reads); written by the workers alone."""
+
+    list_display = ["name", "at"]
+    readonly_fields = ["name", "at"]
 
     def has_add_permission(self, request):
         return False
