@@ -63,7 +63,7 @@ test: install
 
 # The API fuzz with a far larger budget than `make test` gives it (minutes, not seconds).
 fuzz: install
-	OPENOPS_FUZZ_EXAMPLES=$${OPENOPS_FUZZ_EXAMPLES:-300} $(BIN)/pytest -n $(TEST_PROCESSES) tests/test_api_fuzz.py
+	OPENOPS_FUZZ_EVERY_PHASE=1 OPENOPS_FUZZ_EXAMPLES=$${OPENOPS_FUZZ_EXAMPLES:-300} $(BIN)/pytest -n $(TEST_PROCESSES) tests/test_api_fuzz.py
 
 lint: install
 	$(BIN)/ruff format --check .

@@ -1,7 +1,7 @@
 """Schemathesis fuzzes every API operation from the generated schema (fixed seed, bounded).
 
-`make test` gives each operation a small budget (FUZZ_EXAMPLES, 12 by default) so the suite fits
-the machine; `make fuzz` runs the same test with a far larger one (OPENOPS_FUZZ_EXAMPLES=300).
+`make test` gives each operation a small budget (FUZZ_EXAMPLES, 12 by default, examples and fuzzing phases only) so the suite fits
+the machine; `make fuzz` runs the same test with a far larger one (OPENOPS_FUZZ_EXAMPLES=300) over every phase, the coverage phase's boundary cases included.
 It signs in as an editor with a read+write token over real seeded data, and fails on any 500,
 any undocumented status code or content type, and any response that breaks the schema.
 """
@@ -28,6 +28,7 @@ from runbooks.services import documents, tokens
 from runbooks.services.base import SYSTEM
 
 FUZZ_EXAMPLES = int(os.environ.get("OPENOPS_FUZZ_EXAMPLES", "12"))
+FUZZ_EVERY_PHASE = os.environ.get("OPENOPS_FUZZ_EVERY_PHASE") == "1"
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -44,7 +45,12 @@ def api_schema(db):
     # test client disconnects the same signal handlers.
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
-    yield schemathesis.openapi.from_wsgi("/api/schema/", application)
+    schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
+    # The coverage phase's boundary cases take most of a run whatever the budget: `make fuzz`
+    # runs every phase, `make test` the schema's examples and the budgeted fuzzing.
+    if not FUZZ_EVERY_PHASE:
+        schema.config.phases.update(phases=["examples", "fuzzing"])
+    yield schema
     request_started.connect(close_old_connections)
     request_finished.connect(close_old_connections)
 
