@@ -56,7 +56,7 @@ run: install
 	@$(RUN_ENV) $(BIN)/python manage.py serve --host $(HOST) --port $(PORT)
 
 test: install
-	$(BIN)/python manage.py makemigrations --check --dry-run
+	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/pytest -n $(TEST_PROCESSES)
