@@ -1,7 +1,8 @@
 """Schemathesis fuzzes every API operation from the generated schema (fixed seed, bounded).
 
-`make test` gives each operation a small budget (FUZZ_EXAMPLES, 12 by default, examples and fuzzing phases only) so the suite fits
-the machine; `make fuzz` runs the same test with a far larger one (OPENOPS_FUZZ_EXAMPLES=300) over every phase, the coverage phase's boundary cases included.
+`make test` gives each operation a small budget (FUZZ_EXAMPLES, 12 by default; the examples
+and fuzzing phases only) so the suite fits the machine; `make fuzz` runs every phase, the
+coverage phase's boundary cases included, with 300 (OPENOPS_FUZZ_EXAMPLES).
 It signs in as an editor with a read+write token over real seeded data, and fails on any 500,
 any undocumented status code or content type, and any response that breaks the schema.
 """
