@@ -8,16 +8,15 @@ on its own SQLite file, so this module needs no test database.
 import http.client
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.processes import ROOT, free_port, manage
+
 RATE = 10
 BODY = json.dumps(
     {
@@ -36,25 +35,6 @@ BODY = json.dumps(
 ).encode()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _manage(env, *args) -> str:
-    done = subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """(port, two alerts tokens) of a gunicorn with two workers on a fresh database."""
@@ -71,15 +51,15 @@ def server(tmp_path_factory):
         ALLOWED_HOSTS="127.0.0.1",
         OPENOPS_WEBHOOK_RATE=str(RATE),
     )
-    _manage(env, "migrate", "--noinput")
-    _manage(env, "create_provider", "acme", "--name", "Acme")
+    manage(env, "migrate", "--noinput")
+    manage(env, "create_provider", "acme", "--name", "Acme")
     tokens = [
-        _manage(env, "issue_token", "--provider", "acme", "--name", name, "--scope", "alerts:write")
+        manage(env, "issue_token", "--provider", "acme", "--name", name, "--scope", "alerts:write")
         .strip()
         .splitlines()[-1]
         for name in ("rate", "chunked")
     ]
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "openops.wsgi", "--workers", "2"]
         + ["--bind", f"127.0.0.1:{port}"],

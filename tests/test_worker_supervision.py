@@ -14,7 +14,6 @@ import json
 import os
 import re
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -32,9 +31,7 @@ from kombu import Connection
 import openops.celery  # noqa: F401  (the app's transports: `filesystem` is openops.broker's)
 from runbooks import tasks
 from runbooks.views import health
-
-ROOT = Path(__file__).resolve().parent.parent
-
+from tests.processes import ROOT, free_port, manage
 
 # --- The filesystem transport ---------------------------------------------------------------
 
@@ -213,25 +210,6 @@ def test_without_a_broker_readyz_says_tasks_run_inline(client, db, settings):
 # --- The whole `make run` stack: kill the worker ----------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _manage(env, *args) -> str:
-    done = subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
-
-
 def _request(port, method, path, body=None, headers=None):
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
@@ -300,13 +278,13 @@ class Stack:
             OPENOPS_HEARTBEAT_SECONDS="1",
             OPENOPS_HEARTBEAT_MAX_AGE_SECONDS="3",
         )
-        _manage(self.env, "migrate", "--noinput")
-        _manage(self.env, "create_provider", "acme", "--name", "Acme")
-        issued = _manage(
+        manage(self.env, "migrate", "--noinput")
+        manage(self.env, "create_provider", "acme", "--name", "Acme")
+        issued = manage(
             self.env, "issue_token", "--provider", "acme", "--name", "am", "--scope", "alerts:write"
         )
         self.token = issued.strip().splitlines()[-1]
-        self.port = _free_port()
+        self.port = free_port()
         self.log = tmp / "serve.log"
         self.process = subprocess.Popen(
             [sys.executable, "manage.py", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
