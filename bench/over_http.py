@@ -142,9 +142,9 @@ def _fixtures(run: Path):
     from django.contrib.auth import get_user_model
     from django.test import Client
 
+    from runbooks.actors import SYSTEM
     from runbooks.models import Document, Provider, Scope
     from runbooks.services import tokens
-    from runbooks.services.base import SYSTEM
 
     url = f"/runbooks/bench-{TARGET}/"
     response = Client().get(url)

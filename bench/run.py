@@ -156,9 +156,9 @@ def bench_webhooks(scale: bool) -> None:
     from django.test import Client
 
     from openops.celery import app
+    from runbooks.actors import SYSTEM
     from runbooks.models import InboxEntry, Provider, Scope
     from runbooks.services import intake, tokens
-    from runbooks.services.base import SYSTEM
 
     provider = Provider.objects.first()
     secret = tokens.issue_token(

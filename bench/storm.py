@@ -92,9 +92,9 @@ def main() -> None:
 
 
 def _token() -> str:
+    from runbooks.actors import SYSTEM
     from runbooks.models import Provider, Scope
     from runbooks.services import tokens
-    from runbooks.services.base import SYSTEM
 
     provider = Provider.objects.get(slug="nordwolke")
     return tokens.issue_token(

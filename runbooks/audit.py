@@ -16,8 +16,8 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.dispatch import receiver
 from django.utils import timezone
 
+from runbooks.actors import SYSTEM
 from runbooks.models import AuditEntry, Document
-from runbooks.services.base import SYSTEM
 
 Action = AuditEntry.Action
 

@@ -35,9 +35,9 @@ from django.shortcuts import render
 from django.urls import include, path
 
 from runbooks import audit
+from runbooks.actors import SYSTEM
 from runbooks.models import ROLE_RANK, Membership, Provider
 from runbooks.services import people
-from runbooks.services.base import SYSTEM
 
 logger = logging.getLogger("openops.oidc")
 LOGOUT_SESSION_KEY = "openops_oidc_logout"

@@ -16,10 +16,10 @@ from datetime import timedelta
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from runbooks.actors import SYSTEM
 from runbooks.choices import Kind, Status, Visibility
 from runbooks.models import Alert, AlertRoute, Document, Scope
 from runbooks.services import comments, documents, offline, routes, tokens
-from runbooks.services.base import SYSTEM
 
 # Patterns that show no document content at all.
 OPEN = {

@@ -12,10 +12,10 @@ import pytest
 import time_machine
 from django.test import Client
 
+from runbooks.actors import SYSTEM
 from runbooks.choices import Kind
 from runbooks.models import Role
 from runbooks.services import documents, people
-from runbooks.services.base import SYSTEM
 
 PASSWORD = "persona-password-1"
 

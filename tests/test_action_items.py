@@ -5,10 +5,10 @@ from datetime import date, timedelta
 
 import pytest
 
+from runbooks.actors import SYSTEM
 from runbooks.choices import Kind
 from runbooks.models import ActionItem, Scope
 from runbooks.services import tokens
-from runbooks.services.base import SYSTEM
 from tests.api import ApiClient, validate
 from tests.conftest import client_for
 

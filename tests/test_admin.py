@@ -5,8 +5,8 @@ from django.apps import apps
 from django.contrib import admin
 from django.urls import reverse
 
+from runbooks.actors import SYSTEM
 from runbooks.services import people
-from runbooks.services.base import SYSTEM
 
 
 def test_every_model_of_the_app_is_in_the_admin():

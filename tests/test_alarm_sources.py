@@ -20,10 +20,10 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.test import Client
 
+from runbooks.actors import SYSTEM
 from runbooks.models import Alert, AlertEvent, InboxEntry, Scope
 from runbooks.payloads.alarm_mail import command_name
 from runbooks.services import routes, tokens
-from runbooks.services.base import SYSTEM
 from tests.api import validate
 from tests.conftest import client_for
 

@@ -7,10 +7,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from runbooks import resolution
+from runbooks.actors import SYSTEM
 from runbooks.choices import Status, Visibility
 from runbooks.models import AlertRoute, Provider, RunbookMiss, Scope
 from runbooks.services import routes, tokens
-from runbooks.services.base import SYSTEM
 from tests.api import ApiClient, validate
 from tests.conftest import client_for
 

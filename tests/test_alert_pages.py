@@ -9,10 +9,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from runbooks import charts
+from runbooks.actors import SYSTEM
 from runbooks.choices import Visibility
 from runbooks.models import Alert, AlertEvent, InboxEntry, RunbookMiss
 from runbooks.services import routes
-from runbooks.services.base import SYSTEM
 from runbooks.views.alerts import web_url
 from tests.conftest import client_for
 

@@ -4,10 +4,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from runbooks.actors import SYSTEM
 from runbooks.choices import Kind, Status, Visibility
 from runbooks.models import Document, Runbook, Scope, Token
 from runbooks.services import documents, tokens
-from runbooks.services.base import SYSTEM
 from tests.api import ApiClient, validate
 
 READ_WRITE = [Scope.READ, Scope.WRITE]

@@ -23,10 +23,10 @@ from schemathesis.checks import (
 )
 
 from openops.wsgi import application
+from runbooks.actors import SYSTEM
 from runbooks.choices import Kind, Visibility
 from runbooks.models import Scope
 from runbooks.services import documents, tokens
-from runbooks.services.base import SYSTEM
 
 FUZZ_EXAMPLES = int(os.environ.get("OPENOPS_FUZZ_EXAMPLES", "12"))
 FUZZ_EVERY_PHASE = os.environ.get("OPENOPS_FUZZ_EVERY_PHASE") == "1"

@@ -14,10 +14,11 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import Client
 
+from runbooks.actors import SYSTEM
 from runbooks.choices import Kind, Status
 from runbooks.models import Alert, Document, Provider, Revision, Role, Scope
 from runbooks.services import documents, people, tokens
-from runbooks.services.base import SYSTEM, NotAllowed
+from runbooks.services.base import NotAllowed
 from tests.api import ApiClient, validate
 from tests.conftest import client_for
 

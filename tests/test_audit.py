@@ -11,10 +11,10 @@ from django.test import Client
 from django.utils import timezone
 
 from runbooks import audit
+from runbooks.actors import SYSTEM
 from runbooks.choices import Kind, Visibility
 from runbooks.models import AppendOnly, AuditEntry, Role, Scope
 from runbooks.services import documents, people, tokens
-from runbooks.services.base import SYSTEM
 from tests.conftest import PASSWORD, client_for
 
 Action = AuditEntry.Action

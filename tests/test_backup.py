@@ -14,10 +14,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from runbooks import backup
+from runbooks.actors import SYSTEM
 from runbooks.choices import Kind
 from runbooks.models import ChatTarget, Document, Notification, Revision, Scope, Token
 from runbooks.services import documents, tokens
-from runbooks.services.base import SYSTEM
 
 ROOT = Path(__file__).resolve().parent.parent
 

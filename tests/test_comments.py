@@ -5,10 +5,10 @@ wider audience than the document's."""
 
 import pytest
 
+from runbooks.actors import SYSTEM
 from runbooks.choices import Kind, Visibility
 from runbooks.models import Comment, Scope
 from runbooks.services import comments, documents, tokens
-from runbooks.services.base import SYSTEM
 from tests.api import ApiClient, validate
 from tests.conftest import client_for
 

@@ -14,11 +14,11 @@ import yaml
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from runbooks.actors import SYSTEM
 from runbooks.choices import Kind, Visibility
 from runbooks.coverage import report, rulefiles
 from runbooks.models import AlertRoute, Runbook, Scope
 from runbooks.services import documents, routes, runbooks, tokens
-from runbooks.services.base import SYSTEM
 from tests.api import ApiClient
 from tests.conftest import client_for
 

@@ -15,10 +15,10 @@ from django.apps import apps
 from django.db import transaction
 from django.test import Client
 
+from runbooks.actors import SYSTEM
 from runbooks.choices import Kind
 from runbooks.models import Alert, Scope
 from runbooks.services import comments, documents, postmortems, tokens
-from runbooks.services.base import SYSTEM
 from tests.api import ApiClient
 from tests.conftest import client_for
 

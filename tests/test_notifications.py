@@ -10,11 +10,11 @@ from django.core import mail
 from django.utils import timezone
 
 from runbooks import tasks
+from runbooks.actors import SYSTEM
 from runbooks.choices import Kind, Visibility
 from runbooks.models import Event, MailPreference, Notification, Subscription
 from runbooks.services import comments, documents, events, postmortems
 from runbooks.services import notifications as notify
-from runbooks.services.base import SYSTEM
 from tests.conftest import client_for
 
 

@@ -9,9 +9,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
+from runbooks.actors import SYSTEM
 from runbooks.models import AuditEntry, Membership, Role
 from runbooks.services import people
-from runbooks.services.base import SYSTEM
 from tests.oidc_issuer import CLIENT_ID, CLIENT_SECRET, Issuer
 
 LOGIN = "/accounts/oidc/local/login/"

@@ -9,6 +9,7 @@ import time_machine
 from django.core.cache import cache
 from django.test import Client
 
+from runbooks.actors import SYSTEM
 from runbooks.choices import Kind, Status, Visibility
 from runbooks.models import Comment, Revision, Tag
 from runbooks.services import (
@@ -18,7 +19,6 @@ from runbooks.services import (
     postmortems,
     routes,
 )
-from runbooks.services.base import SYSTEM
 from tests.conftest import client_for
 
 

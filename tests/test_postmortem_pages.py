@@ -7,11 +7,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from runbooks.actors import SYSTEM
 from runbooks.choices import Kind, Status, Visibility
 from runbooks.models import ActionItem, Alert, Postmortem, Runbook, Scope
 from runbooks.services import documents, tokens
 from runbooks.services import postmortems as postmortem_services
-from runbooks.services.base import SYSTEM
 from tests.api import ApiClient, validate
 from tests.conftest import client_for
 

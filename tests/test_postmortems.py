@@ -5,10 +5,10 @@ import re
 
 import pytest
 
+from runbooks.actors import SYSTEM
 from runbooks.choices import Kind, Visibility
 from runbooks.models import Document, Postmortem, Revision, Scope
 from runbooks.services import tokens
-from runbooks.services.base import SYSTEM
 from tests.api import ApiClient, validate
 from tests.conftest import client_for
 

@@ -5,9 +5,9 @@ import pytest
 from django.db import connection
 
 from runbooks import access, resolution
+from runbooks.actors import SYSTEM
 from runbooks.choices import Kind
 from runbooks.services import routes
-from runbooks.services.base import SYSTEM
 
 
 def _plan(queryset) -> list[str]:

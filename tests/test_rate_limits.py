@@ -7,9 +7,9 @@ import json
 import pytest
 from django.test import Client
 
+from runbooks.actors import SYSTEM
 from runbooks.models import Document, Scope
 from runbooks.services import tokens
-from runbooks.services.base import SYSTEM
 from tests.conftest import client_for
 
 BODY = json.dumps(

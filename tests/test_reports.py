@@ -4,10 +4,10 @@ refused by field with nothing saved."""
 
 import pytest
 
+from runbooks.actors import SYSTEM
 from runbooks.choices import Kind, Status, Visibility
 from runbooks.models import Document, Report, Revision, Scope
 from runbooks.services import documents, tokens
-from runbooks.services.base import SYSTEM
 from tests.api import ApiClient, validate
 from tests.conftest import client_for
 

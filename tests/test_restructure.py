@@ -7,10 +7,11 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
 
+from runbooks.actors import SYSTEM
 from runbooks.choices import Kind, Visibility
 from runbooks.models import Alert, AlertRoute, Role, Runbook, Scope
 from runbooks.services import documents, people, routes, tokens
-from runbooks.services.base import SYSTEM, NotAllowed
+from runbooks.services.base import NotAllowed
 from runbooks.services.runbooks import mark_reviewed
 from tests.api import ApiClient
 from tests.conftest import client_for

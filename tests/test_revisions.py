@@ -6,10 +6,11 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 
+from runbooks.actors import SYSTEM
 from runbooks.choices import Kind, Status, Visibility
 from runbooks.models import Document, Revision
 from runbooks.services import documents
-from runbooks.services.base import SYSTEM, EditConflict
+from runbooks.services.base import EditConflict
 
 
 def test_defaults_differ_by_kind(alice, make_runbook):

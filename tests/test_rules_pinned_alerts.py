@@ -9,9 +9,10 @@ import pytest
 from django.test import Client
 
 from runbooks import ratelimit
+from runbooks.actors import SYSTEM
 from runbooks.models import Alert, InboxEntry, Role, Scope
 from runbooks.services import intake, people, tokens
-from runbooks.services.base import SYSTEM, NotAllowed
+from runbooks.services.base import NotAllowed
 from tests.conftest import _member
 
 WEBHOOK = "/api/v1/alerts/alertmanager/"

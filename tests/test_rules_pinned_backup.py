@@ -10,8 +10,8 @@ from django.apps import apps
 from django.core.management import call_command
 
 from runbooks import backup
+from runbooks.actors import SYSTEM
 from runbooks.services import people
-from runbooks.services.base import SYSTEM
 
 # Fields that are not exported on purpose (runbooks/backup.py's docstring): secrets, and the
 # user's groups and permissions, which OpenOps does not use (roles are memberships).

@@ -9,10 +9,10 @@ from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
+from runbooks.actors import SYSTEM
 from runbooks.choices import Kind, Visibility
 from runbooks.models import Alert, Document, Revision, Runbook, Scope
 from runbooks.services import documents, postmortems, tokens
-from runbooks.services.base import SYSTEM
 from tests.api import ApiClient
 from tests.conftest import client_for
 

@@ -12,9 +12,9 @@ from urllib.parse import urlencode
 
 import pytest
 
+from runbooks.actors import SYSTEM
 from runbooks.alerting import Matcher, best_route, parse_matchers, route_matches
 from runbooks.services import routes
-from runbooks.services.base import SYSTEM
 from tests.conftest import client_for
 
 ABSENT = None  # the label is not on the alert at all

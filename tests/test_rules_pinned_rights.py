@@ -9,10 +9,10 @@ an anonymous visitor. The expected answers are written out here, not asked of th
 
 import pytest
 
+from runbooks.actors import SYSTEM
 from runbooks.choices import Kind, Status, Visibility
 from runbooks.models import Comment, Document, Scope
 from runbooks.services import comments, documents, tokens
-from runbooks.services.base import SYSTEM
 from tests.api import ApiClient
 from tests.conftest import _member, client_for
 

@@ -11,9 +11,9 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
+from runbooks.actors import SYSTEM
 from runbooks.models import Alert
 from runbooks.services import routes
-from runbooks.services.base import SYSTEM
 from tests.conftest import client_for
 
 BODY = (

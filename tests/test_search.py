@@ -9,10 +9,10 @@ from django.core.management import call_command
 from django.db import connection
 
 from runbooks import search
+from runbooks.actors import SYSTEM
 from runbooks.choices import Kind, Status, Visibility
 from runbooks.models import AlertRoute, SearchEntry
 from runbooks.services import comments, documents, routes
-from runbooks.services.base import SYSTEM
 from tests.conftest import client_for
 
 

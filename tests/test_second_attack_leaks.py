@@ -14,11 +14,11 @@ from django.test import Client
 from django.utils import timezone
 
 from runbooks import tasks
+from runbooks.actors import SYSTEM
 from runbooks.choices import Kind, Status, Visibility
 from runbooks.models import Alert, RunbookMiss, Scope, Subscription, Tag
 from runbooks.services import documents, postmortems, reports, tokens
 from runbooks.services import runbooks as runbook_services
-from runbooks.services.base import SYSTEM
 from tests.api import ApiClient
 from tests.conftest import client_for
 

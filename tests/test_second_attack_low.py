@@ -17,10 +17,10 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 
 from runbooks import ratelimit
+from runbooks.actors import SYSTEM
 from runbooks.choices import Kind, Visibility
 from runbooks.models import ChatDelivery, ChatTarget, Document, Scope, Tag, Token
 from runbooks.services import chat, documents, tokens
-from runbooks.services.base import SYSTEM
 from tests.conftest import client_for
 
 ALERTMANAGER_BODY = json.dumps(

@@ -12,10 +12,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.test import Client
 
+from runbooks.actors import SYSTEM
 from runbooks.choices import Kind, Visibility
 from runbooks.models import AlertRoute, RouteChange, Runbook, RunbookMiss, Scope
 from runbooks.services import routes, tokens
-from runbooks.services.base import SYSTEM
 from tests.api import ApiClient
 from tests.conftest import PASSWORD, client_for
 

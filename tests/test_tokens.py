@@ -6,9 +6,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.forms.models import model_to_dict
 
+from runbooks.actors import SYSTEM
 from runbooks.models import Scope, Token, hash_token
 from runbooks.services import tokens
-from runbooks.services.base import SYSTEM
 from tests.conftest import client_for
 
 URL = "/account/tokens/"

@@ -7,10 +7,10 @@ from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 
 from runbooks import visibility
+from runbooks.actors import SYSTEM
 from runbooks.choices import Kind, Status, Visibility
 from runbooks.models import Document
 from runbooks.services import documents
-from runbooks.services.base import SYSTEM
 
 ALL = {"alice", "bob", "dave", "carol", "anonymous"}
 SIGNED_IN = ALL - {"anonymous"}

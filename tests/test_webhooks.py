@@ -9,9 +9,9 @@ import pytest
 from django.test import Client
 
 from runbooks import tasks
+from runbooks.actors import SYSTEM
 from runbooks.models import Alert, AlertEvent, InboxEntry, RunbookMiss, Scope
 from runbooks.services import intake, routes, tokens
-from runbooks.services.base import SYSTEM
 from tests.api import ApiClient, validate
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"

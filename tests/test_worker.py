@@ -23,9 +23,9 @@ from kombu import pools as kombu_pools
 
 from openops.celery import app
 from runbooks import tasks
+from runbooks.actors import SYSTEM
 from runbooks.models import Alert, AlertEvent, InboxEntry, Scope
 from runbooks.services import routes, tokens
-from runbooks.services.base import SYSTEM
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 ROOT = Path(__file__).resolve().parent.parent

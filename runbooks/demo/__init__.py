@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from runbooks.actors import SYSTEM
 from runbooks.choices import Kind
 from runbooks.demo.alarm_sources import seed_alarm_sources
 from runbooks.demo.alerts import seed_alerts
@@ -20,7 +21,6 @@ from runbooks.demo.postmortems import seed_postmortems
 from runbooks.demo.reports import seed_reports
 from runbooks.models import Document, Provider, Role
 from runbooks.services import documents, people, runbooks
-from runbooks.services.base import SYSTEM
 
 DEMO_USERS = [
     ("alice", "editor at Nordwolke Cloud"),

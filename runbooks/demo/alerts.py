@@ -20,6 +20,7 @@ from django.db.models import Max, Min
 from django.utils import timezone
 
 from runbooks import addresses, payloads
+from runbooks.actors import SYSTEM
 from runbooks.demo.content import RUNBOOKS
 from runbooks.models import (
     Alert,
@@ -31,7 +32,6 @@ from runbooks.models import (
     RunbookMiss,
 )
 from runbooks.services import intake
-from runbooks.services.base import SYSTEM
 from runbooks.services.routes import record_miss, save_route
 
 FINGERPRINT_PREFIX = "demo"

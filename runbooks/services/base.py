@@ -1,24 +1,14 @@
-"""What every service shares: who is acting, and the two ways a write is refused."""
+"""What every service shares: the two ways a write is refused, and the acting user's check.
+
+`SYSTEM`, the actor of commands and tasks, lives in `runbooks.actors` (below the audit log,
+which needs it too); this module does not re-export it.
+"""
 
 from collections.abc import Callable
 
 from django.core.exceptions import PermissionDenied
 
-
-class _System:
-    """The acting party of commands, imports, tasks and migrations: not a user, never refused.
-    Revisions and routes it writes have no author."""
-
-    is_authenticated = True
-    is_staff = False
-    is_superuser = False
-    pk = None
-
-    def __repr__(self) -> str:
-        return "SYSTEM"
-
-
-SYSTEM = _System()
+from runbooks import actors
 
 
 class NotAllowed(PermissionDenied):
@@ -40,10 +30,10 @@ class EditConflict(Exception):
 
 def require(actor, rule: Callable[..., bool], *args, message: str) -> None:
     """Refuse with NotAllowed unless `rule(actor, *args)` holds (the system always may)."""
-    if actor is not SYSTEM and not rule(actor, *args):
+    if actor is not actors.SYSTEM and not rule(actor, *args):
         raise NotAllowed(message)
 
 
 def user_or_none(actor):
     """The user to record as author or creator: None for the system."""
-    return None if actor is SYSTEM else actor
+    return None if actor is actors.SYSTEM else actor

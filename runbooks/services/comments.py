@@ -10,12 +10,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from runbooks import audit, inputs, markdown
+from runbooks.actors import SYSTEM
 from runbooks.models import ROLE_RANK, Comment, Document, Event, Provider, roles_of
 from runbooks.search import entries
 from runbooks.visibility import can_comment, can_moderate
 
 from . import events
-from .base import SYSTEM, NotAllowed, require, user_or_none
+from .base import NotAllowed, require, user_or_none
 
 MAX_BODY = 20_000  # characters
 MAX_MENTIONS = 20

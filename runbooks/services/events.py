@@ -4,9 +4,10 @@ record of /changes/ and the feeds). A Celery task fans each event out once it is
 
 from django.db import IntegrityError, transaction
 
+from runbooks.actors import SYSTEM
 from runbooks.models import Event, Subscription
 
-from .base import SYSTEM, user_or_none
+from .base import user_or_none
 
 
 def record(kind: str, document, *, actor=SYSTEM, key: str | None = None, **links) -> Event | None:

@@ -7,10 +7,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from runbooks import markdown
+from runbooks.actors import SYSTEM
 from runbooks.choices import Kind
 from runbooks.models import AlertRoute, Provider, Runbook
 
-from .base import SYSTEM, NotAllowed
+from .base import NotAllowed
 from .documents import add_revision, create_document, current_number, unique_slug
 from .routes import save_route
 

@@ -12,6 +12,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from runbooks import inputs, pagecache
+from runbooks.actors import SYSTEM
 from runbooks.choices import RELEASED_STATUSES
 from runbooks.models import (
     ActionItem,
@@ -26,7 +27,7 @@ from runbooks.models import (
 from runbooks.visibility import can_edit
 
 from . import events
-from .base import SYSTEM, require
+from .base import require
 
 EDIT_DENIED = "You may read this post-mortem but not change its action items."
 FIELDS = ("title", "owner", "due_date", "status", "tracker_url")

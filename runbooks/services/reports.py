@@ -5,10 +5,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from runbooks import pagecache
+from runbooks.actors import SYSTEM
 from runbooks.models import Report, Runbook
 from runbooks.visibility import can_edit
 
-from .base import SYSTEM, require
+from .base import require
 
 EDIT_DENIED = "You may read this report but not change it."
 

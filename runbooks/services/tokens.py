@@ -9,10 +9,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from runbooks import audit
+from runbooks.actors import SYSTEM
 from runbooks.models import USER_SCOPES, Provider, Scope, Token, hash_token
 from runbooks.visibility import can_manage_members, may_send_alerts, roles_of
 
-from .base import SYSTEM, NotAllowed
+from .base import NotAllowed
 
 TOKEN_PREFIX = "oo_"
 LAST_USED_RESOLUTION = timedelta(minutes=1)

@@ -1,10 +1,10 @@
 from django.core.management.base import CommandError
 from django.db import transaction
 
+from runbooks.actors import SYSTEM
 from runbooks.management.base import AuditedCommand
 from runbooks.models import Provider, Role
 from runbooks.services import people
-from runbooks.services.base import SYSTEM
 
 
 class Command(AuditedCommand):

@@ -1,9 +1,9 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
 
+from runbooks.actors import SYSTEM
 from runbooks.management.base import AuditedCommand
 from runbooks.services import people
-from runbooks.services.base import SYSTEM
 
 
 class Command(AuditedCommand):

@@ -5,9 +5,10 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
 
 from runbooks import gitsync
+from runbooks.actors import SYSTEM
 from runbooks.models import Provider
 from runbooks.services import imports
-from runbooks.services.base import SYSTEM, EditConflict
+from runbooks.services.base import EditConflict
 
 from ._runbook_folder import RunbookFolderCommand
 

@@ -2,10 +2,11 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
 
+from runbooks.actors import SYSTEM
 from runbooks.management.base import AuditedCommand
 from runbooks.models import Provider, Scope
 from runbooks.services import tokens as token_services
-from runbooks.services.base import SYSTEM, NotAllowed
+from runbooks.services.base import NotAllowed
 
 
 class Command(AuditedCommand):
