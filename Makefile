@@ -59,6 +59,7 @@ test: install
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache --no-logo
 	$(BIN)/pytest -n $(TEST_PROCESSES)
 
 # The API fuzz with a far larger budget than `make test` gives it (minutes, not seconds).
@@ -68,6 +69,7 @@ fuzz: install
 lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache --no-logo
 
 format: install
 	$(BIN)/ruff format .
