@@ -135,7 +135,7 @@ class NewDocumentForm(DocumentForm):
         max_length=200, required=False, help_text="Optional; made from the title when empty."
     )
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, user, started_from: bool = False, **kwargs):
         super().__init__(*args, user=user, **kwargs)
         released = self.spec.default_status == Status.PUBLISHED
         self.fields["visibility"] = visibility_field(
@@ -143,7 +143,7 @@ class NewDocumentForm(DocumentForm):
             if released
             else "It stays a private draft until it is published."
         )
-        if self.spec.start_from:  # carries what a new document was started from
+        if started_from:  # carries what a new document was started from (its kind's page)
             self.fields["from_alert"] = forms.IntegerField(
                 required=False,
                 widget=forms.HiddenInput,

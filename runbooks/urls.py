@@ -1,7 +1,6 @@
 """Page URLs (DESIGN §8). Each kind of document gets the same set under its own prefix."""
 
 from django.urls import path, re_path, register_converter
-from django.utils.module_loading import import_string
 
 from runbooks.kinds.registry import KINDS
 from runbooks.views import (
@@ -14,6 +13,7 @@ from runbooks.views import (
     documents,
     health,
     home,
+    kinds,
     links,
     notifications,
     offline,
@@ -72,7 +72,7 @@ def document_urls(spec) -> list:
             "comment-delete",
         ),
         ("<slug:slug>/comments/<id:comment_id>/hide/", comments.comment_hide, "comment-hide"),
-        *[(a.route, import_string(a.view), a.name) for a in spec.page_actions],
+        *[(a.route, a.view, a.name) for a in kinds.pages_of(spec.kind).actions],
     ]
     return [
         path(f"{spec.url_prefix}/{route}", view, view_kwargs, name=f"{spec.kind}-{name}")

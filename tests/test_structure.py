@@ -68,15 +68,50 @@ def _targets(name: str, path: Path, node, modules: dict) -> set[str]:
     return found
 
 
-def import_graph() -> dict[str, set[str]]:
+def named_in_strings(tree: ast.AST, modules: dict) -> set[str]:
+    """The project modules that string constants name: `"runbooks.views.x"`, an attribute of
+    one (`"runbooks.views.x.detail"`, `"openops.broker:Transport"`). Loaded by a name (Django
+    settings, `import_string`, drf-spectacular), they are imports that no import statement
+    shows: they count as imports here."""
+    named = set()
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
+            continue
+        parts = node.value.replace(":", ".").split(".")
+        for end in range(len(parts), 1, -1):
+            if ".".join(parts[:end]) in modules:
+                named.add(".".join(parts[:end]))
+                break
+    return named
+
+
+# Settings, the root URLconf and the entry points name by string what Django, Celery and the
+# WSGI server load: wiring, from the top down, not imports of their own.
+CONFIGURATION = "openops"
+
+
+def import_graph(strings: bool = True) -> dict[str, set[str]]:
+    """Module → the project modules it imports (with `strings`, and those its strings name,
+    below the configuration)."""
     modules = _modules()
     graph = {}
     for name, path in modules.items():
         tree = ast.parse(path.read_text(), filename=str(path))
-        graph[name] = set().union(*(_targets(name, path, n, modules) for n in _imports(tree))) - {
-            name
-        }
+        targets = set().union(*(_targets(name, path, n, modules) for n in _imports(tree)))
+        if strings and not name.startswith(CONFIGURATION):
+            targets |= named_in_strings(tree, modules)
+        graph[name] = targets - {name}
     return graph
+
+
+def _strings_naming_modules() -> dict[str, set[str]]:
+    modules = _modules()
+    found = {}
+    for name, path in modules.items():
+        named = named_in_strings(ast.parse(path.read_text()), modules) - {name}
+        if named:
+            found[name] = named
+    return found
 
 
 def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
@@ -102,9 +137,50 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
     return None
 
 
-def test_there_is_no_import_cycle_even_inside_functions():
+def test_there_is_no_import_cycle_even_inside_functions_or_in_dotted_strings():
     cycle = find_cycle(import_graph())
     assert cycle is None, "import cycle: " + " → ".join(cycle)
+
+
+# Strings that name a project module, outside the configuration (`openops/`: settings and the
+# root URLconf name what they wire together, from the top): each with why it is a string.
+NAMED_BY_STRING = {
+    "runbooks.management.commands.serve": {"openops.wsgi"},  # gunicorn's command line
+    "runbooks.api.schema": {"runbooks.api.authentication"},  # drf-spectacular's target_class
+}
+
+
+def test_below_the_configuration_no_string_names_a_module_but_the_known_ones():
+    """A registry that names its views and services by dotted path points up without an
+    import the checks can see (issue 30): the faces register from above instead."""
+    found = {
+        name: named
+        for name, named in _strings_naming_modules().items()
+        if not name.startswith(CONFIGURATION)
+    }
+    assert found == NAMED_BY_STRING
+
+
+def test_the_string_check_sees_a_dotted_path_and_a_colon_path():
+    modules = {"runbooks.views.a": None, "openops.broker": None}
+    tree = ast.parse('X = "runbooks.views.a.detail"\nY = "openops.broker:Transport"\nZ = "no.such"')
+    assert named_in_strings(tree, modules) == {"runbooks.views.a", "openops.broker"}
+
+
+def test_nothing_loads_a_project_module_with_import_string():
+    """What a kind adds to a face (a page, an API action, the service saving a relation) is
+    registered in the face's own table by a plain import, not named and loaded by
+    `import_string` (issue 30: one hidden circle of 15 modules)."""
+    found = set()
+    for name, path in _modules().items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            imported = isinstance(node, ast.ImportFrom) and "import_string" in {
+                alias.name for alias in node.names
+            }
+            used = isinstance(node, ast.Attribute) and node.attr == "import_string"
+            if imported or used:
+                found.add(name)
+    assert found == set()
 
 
 def test_the_cycle_finder_finds_one():

@@ -7,7 +7,6 @@ Access goes through `runbooks.access` (the same helper as the pages) and `Docume
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
-from django.utils.module_loading import import_string
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -16,6 +15,7 @@ from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
 from runbooks import access, diffing
+from runbooks.choices import Kind
 from runbooks.kinds.registry import KINDS
 from runbooks.models import Revision, Tag
 from runbooks.services import documents as document_services
@@ -24,6 +24,15 @@ from . import serializers as s
 from .comments import CommentActions
 from .errors import PreconditionFailed
 from .permissions import DocumentActions, SignedInToWrite, TokenScopes
+from .postmortems import ActionItemActions
+from .runbooks import ReviewAction
+
+# The API actions a kind adds to its viewset (mixins), keyed by kind; registered here, from
+# above: the kinds registry holds data only. A kind without an entry has the shared ones.
+EXTRA_ACTIONS: dict[str, tuple[type, ...]] = {
+    Kind.RUNBOOK: (ReviewAction,),
+    Kind.POSTMORTEM: (ActionItemActions,),
+}
 
 
 def etag_of(document) -> str:
@@ -210,10 +219,9 @@ class DocumentViewSet(
 def viewset_for(spec) -> type[DocumentViewSet]:
     """The API viewset of one kind: its serializers, FilterSet and extra actions (mixins)."""
     read, write, patch = s.serializers_for(spec)
-    mixins_ = tuple(import_string(path) for path in spec.api_mixins)
     viewset = type(
         f"{spec.model.__name__ if spec.fields else spec.label.replace(' ', '')}ViewSet",
-        (*mixins_, DocumentViewSet),
+        (*EXTRA_ACTIONS.get(spec.kind, ()), DocumentViewSet),
         {
             "kind": spec.kind,
             "serializer_class": read,

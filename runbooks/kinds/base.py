@@ -1,5 +1,8 @@
-"""What a kind is made of. Only models and the form/serializer field libraries are imported
-here, so every layer above (services, forms, API, views) may ask a kind about itself."""
+"""What a kind is made of: data only. Only models and the form/serializer field libraries are
+imported here, so every layer above (services, forms, API, views) may ask a kind about itself;
+what a kind adds to those layers (pages, API actions, the services saving its relations) is
+registered by each of them, keyed by kind (`views/kinds.py`, `api/documents.py`,
+`services/kinds.py`)."""
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,26 +33,16 @@ class DetailField:
 @dataclass(frozen=True)
 class Relation:
     """A field of a kind that is a set of links, not a column (a post-mortem's runbooks used,
-    its alerts): its API field, how it reads, and the service (dotted path) that replaces it,
-    called as `save(document, value, actor=…)` inside the write's transaction."""
+    its alerts): its API field and how it reads. The service that replaces it is the
+    services' (`services/kinds.py`), called inside the write's transaction."""
 
     name: str
     api_field: Callable[..., serializers.Field]
     read_field: Callable[[], serializers.Field]
-    save: str
     # Asked in the pages' forms too (a report's runbook): the form field, and the stored value
     # as the edit form shows it. Without one, the pages change it elsewhere (post-mortems).
     form_field: Callable[[], forms.Field] | None = None
     form_value: Callable[[Document], Any] = lambda document: None
-
-
-@dataclass(frozen=True)
-class PageAction:
-    """An extra page of the kind under `/<prefix>/<slug>/…`: (route, dotted view, URL name)."""
-
-    route: str
-    view: str
-    name: str
 
 
 @dataclass(frozen=True)
@@ -65,33 +58,24 @@ class KindSpec:
     # Read-only API fields beyond `fields`: a name, and a factory for those that are not
     # model columns (None for a column).
     api_read_only: dict[str, Callable[[], serializers.Field] | None] = field(default_factory=dict)
-    page_actions: tuple[PageAction, ...] = ()
-    api_mixins: tuple[str, ...] = ()  # dotted paths of viewset mixins with extra actions
     # Relations the API reads with every document: names, or f(user) -> Prefetch for those
     # read as the caller may see them.
     api_prefetch: tuple[str | Callable[[Any], models.Prefetch], ...] = ()
     # Template parts the kind adds to the shared pages, by slot: "banner" (above the title),
     # "meta" (badges), "status" (below the revision line), "actions" (buttons), "after" (below
-    # the text), "filters" (list page), "history" (history page, below the revisions).
+    # the text), "filters" (list page), "history" (history page, below the revisions);
+    # "offline_meta": the badges as the offline copy shows them (else "meta").
     parts: dict[str, str] = field(default_factory=dict)
-    page_context: str = ""  # dotted path of f(request, document) -> extra context, read page
-    history_context: str = ""  # the same for the history page
+    # The kind's own foreign keys read with every document of a listing (one join each).
+    select_related: tuple[str, ...] = ()
     filterset: type | None = None  # the kind's FilterSet (page list and API list alike)
-    routable: bool = False  # alert routes lead to documents of this kind
-    # The service that creates one from the new-document page (dotted path; services import
-    # the registry, so the registry names them instead of importing them).
-    create_service: str = "runbooks.services.documents.create_document"
+    # Alert routes lead to documents of this kind: its new-document form names an alert,
+    # search indexes the alert names routed to it.
+    routable: bool = False
     # Rules across the kind's fields (an incident ends after it starts): ValidationError with
     # field names; called on the document with the new values applied, before any write.
     check: Callable[[Document], None] = lambda document: None
     body_template: str = ""  # the text a new document of this kind starts with
-    # Dotted path of f(request) -> (form initial, relation values): a new document of this
-    # kind started from what the request names (`?from_alert=<id>`, `?from_runbook=<slug>`:
-    # "Start a post-mortem"); the form carries both through the POST.
-    start_from: str = ""
-    # Dotted path of f(document) -> a context manager around a change of who may read a
-    # document of this kind (status, visibility): a post-mortem's verdicts count from then.
-    audience_change: str = ""
     on_create: Callable[[Document], None] = lambda document: None
     on_change: Callable[[Document, set[str]], set[str]] = lambda document, changed: set()
 

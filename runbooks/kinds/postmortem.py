@@ -16,7 +16,7 @@ from runbooks import inputs
 from runbooks.choices import Kind, Status, Visibility
 from runbooks.models import ActionItem, Alert, Postmortem, Runbook, RunbookUse, Severity
 
-from .base import DetailField, KindSpec, PageAction, Relation
+from .base import DetailField, KindSpec, Relation
 
 MAX_SERVICES = 20
 LOCAL_INPUT = "%Y-%m-%dT%H:%M"
@@ -284,7 +284,6 @@ POSTMORTEM = KindSpec(
             "runbooks_used",
             lambda **kw: RunbookUseSerializer(many=True, **kw),
             lambda: RunbookUseReadSerializer(source="runbook_uses", many=True, read_only=True),
-            "runbooks.services.postmortems.set_runbooks_used",
         ),
         Relation(
             "alerts",
@@ -294,36 +293,14 @@ POSTMORTEM = KindSpec(
                 **kw,
             ),
             lambda: LinkedAlertField.many_init(read_only=True),
-            "runbooks.services.postmortems.set_linked_alerts",
         ),
     ),
     api_read_only={"action_items": lambda: ActionItemSerializer(many=True, read_only=True)},
     api_prefetch=("action_items__owner", _uses_read_by, _alerts_read_by),
-    api_mixins=("runbooks.api.postmortems.ActionItemActions",),
     parts={
         "meta": "documents/postmortem/_meta.html",
         "after": "documents/postmortem/_after.html",
     },
-    page_actions=(
-        PageAction(
-            "<slug:slug>/action-items/",
-            "runbooks.views.postmortems.action_item_add",
-            "action-item-add",
-        ),
-        PageAction(
-            "<slug:slug>/action-items/<id:item_id>/",
-            "runbooks.views.postmortems.action_item_change",
-            "action-item-change",
-        ),
-        PageAction(
-            "<slug:slug>/runbooks-used/",
-            "runbooks.views.postmortems.runbooks_used_change",
-            "runbooks-used",
-        ),
-    ),
-    page_context="runbooks.views.postmortems.detail_context",
     check=_window,
     body_template=BODY_TEMPLATE,
-    start_from="runbooks.views.postmortems.start_from",
-    audience_change="runbooks.services.postmortems.verdicts_follow",
 )

@@ -151,7 +151,6 @@ REPORT = KindSpec(
             "runbook",
             lambda **kw: serializers.CharField(max_length=200, allow_blank=True, **kw),
             SubjectSlug,
-            "runbooks.services.reports.set_runbook",
             form_field=lambda: forms.SlugField(
                 max_length=200,
                 required=False,
@@ -166,7 +165,6 @@ REPORT = KindSpec(
                 min_value=1, max_value=2**31 - 1, allow_null=True, **kw
             ),
             SubjectRevision,
-            "runbooks.services.reports.set_runbook_revision",
             form_field=lambda: forms.IntegerField(
                 min_value=1,
                 max_value=2**31 - 1,
@@ -180,7 +178,7 @@ REPORT = KindSpec(
         ),
     ),
     api_prefetch=("subject", "subject_revision"),
+    select_related=("subject", "subject_revision"),
     parts={"meta": "documents/report/_meta.html"},
-    page_context="runbooks.views.reports.detail_context",
     body_template=BODY_TEMPLATE,
 )

@@ -10,7 +10,7 @@ from runbooks.filters import RunbookFilter
 from runbooks.models import Runbook
 from runbooks.models.runbooks import CRITICAL_REVIEW_DAYS
 
-from .base import DetailField, KindSpec, PageAction
+from .base import DetailField, KindSpec
 
 
 def _started_review(runbook: Runbook) -> None:
@@ -65,35 +65,18 @@ RUNBOOK = KindSpec(
         "reviewed_at": None,
         "stale": lambda: serializers.BooleanField(read_only=True),
     },
-    page_actions=(
-        PageAction("<slug:slug>/review/", "runbooks.views.runbooks.runbook_review", "review"),
-        PageAction("<slug:slug>/routes/", "runbooks.views.routes.route_add", "route-add"),
-        PageAction(
-            "<slug:slug>/routes/<id:route_id>/delete/",
-            "runbooks.views.routes.route_delete",
-            "route-delete",
-        ),
-        PageAction(
-            "<slug:slug>/routes/changes/<id:change_id>/restore/",
-            "runbooks.views.runbooks.route_restore",
-            "route-restore",
-        ),
-    ),
-    api_mixins=("runbooks.api.runbooks.ReviewAction",),
     parts={
         "banner": "documents/runbook/_banner.html",
         "meta": "documents/runbook/_meta.html",
+        "offline_meta": "offline/_runbook_meta.html",
         "status": "documents/runbook/_status.html",
         "actions": "documents/runbook/_actions.html",
         "after": "documents/runbook/_after.html",
         "filters": "documents/runbook/_filters.html",
         "history": "documents/runbook/_route_history.html",
     },
-    page_context="runbooks.views.runbooks.detail_context",
-    history_context="runbooks.views.runbooks.history_context",
     filterset=RunbookFilter,
     routable=True,
-    create_service="runbooks.services.runbooks.create_runbook",
     on_create=_started_review,
     check=_interval,
     on_change=_derived,

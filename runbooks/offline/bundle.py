@@ -31,9 +31,6 @@ ASSETS = {  # the copy's file: the site's static file
     "static/offline.js": "runbooks/offline.js",
 }
 DATA = ("data/search-index.js", "data/routes.js")
-# A kind's badges as a copy shows them: dates, not "3 days ago", which a copy read in a month
-# would get wrong (the other kinds' badges already are).
-OWN_META = {"runbook": "offline/_runbook_meta.html"}
 MAX_INDEXED_TEXT = 20_000  # characters of a document's text in the search index
 _SPACE = re.compile(r"\s+")
 _HEADERLINK = re.compile(r'<a class="headerlink"[^>]*>.*?</a>')  # the "#" beside each heading
@@ -181,7 +178,9 @@ def _document_context(document, contents: Contents, alertnames: list[str]) -> di
         "kind_label": spec.label,
         "prefix": f"/{spec.url_prefix}/",
         "anchor": spec.url_prefix,
-        "parts": {"meta": OWN_META.get(document.kind) or spec.parts.get("meta", "")},
+        # the kind's badges as a copy shows them, where they differ from the site's (dates,
+        # not "3 days ago", which a copy read in a month would get wrong)
+        "parts": {"meta": spec.parts.get("offline_meta") or spec.parts.get("meta", "")},
         # a report's runbook, when the copy holds it (never the title of one it does not)
         "subject": subject if subject is not None and subject.pk in contents.by_id else None,
         "alertnames": alertnames,

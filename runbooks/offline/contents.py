@@ -8,7 +8,7 @@ from datetime import datetime
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 
-from runbooks.choices import Kind, Status
+from runbooks.choices import Status
 from runbooks.kinds.registry import KINDS
 from runbooks.models import AlertRoute, Document, Provider, Tag, roles_of
 from runbooks.models.documents import visible_to_provider_q
@@ -98,9 +98,7 @@ def _documents(user, provider) -> list[Document]:
         queryset = queryset.filter(status=Status.PUBLISHED, current_revision__isnull=False)
         if provider is not None:
             queryset = queryset.filter(Q(provider=provider) | Q(provider__isnull=True))
-        related = ["provider", "current_revision__author"]
-        if spec.kind == Kind.REPORT:
-            related += ["subject", "subject_revision"]
+        related = ["provider", "current_revision__author", *spec.select_related]
         tags = Prefetch("tags", queryset=Tag.objects.order_by("slug"))
         found += queryset.select_related(*related).prefetch_related(tags).order_by("title", "pk")
     return found

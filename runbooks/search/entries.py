@@ -18,6 +18,7 @@ from collections.abc import Callable
 from django.db.models import Q
 
 from runbooks import markdown
+from runbooks.kinds.registry import KINDS
 from runbooks.models import AlertRoute, Comment, Document, SearchEntry
 
 from .backends import backend
@@ -54,8 +55,9 @@ def _plain(text: str) -> str:
 
 
 def _names(document: Document) -> str:
-    """One line per alert name: the name as routed, a tab, its words."""
-    if document.kind != "runbook":
+    """One line per alert name: the name as routed, a tab, its words (for the kinds alert
+    routes lead to)."""
+    if not KINDS[document.kind].routable:
         return ""
     own = Q(provider__isnull=True) | Q(provider_id=document.provider_id)
     routed = AlertRoute.objects.filter(own, runbook_id=document.pk)

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from runbooks import addresses, inputs, outgoing
+from runbooks.kinds.events import EVENT_KINDS, place
 from runbooks.models import ChatDelivery, ChatTarget, Document, Event, Role
 from runbooks.visibility import has_role
 
@@ -105,9 +106,7 @@ def message(event: Event) -> tuple[str, str, dict]:
     """(plain text, HTML, JSON) of an event: what happened, to what, with its link."""
     document = event.document
     who = event.actor.get_username() if event.actor else "OpenOps"
-    url = addresses.absolute(document.get_absolute_url())
-    if event.kind == Event.Kind.COMMENT and event.comment_id:
-        url += f"#comment-{event.comment_id}"
+    url = addresses.absolute(place(event))
     what = event.get_kind_display()
     text = f"{who} {what} “{document.title}”: {url}"
     html = f'{escape(who)} {escape(what)} <a href="{escape(url)}">{escape(document.title)}</a>'
@@ -150,9 +149,7 @@ def deliver(delivery_id: int) -> bool:
     if delivery is None:
         return False
     target, event = delivery.target, delivery.event
-    if event.kind == Event.Kind.COMMENT and (
-        event.comment is None or event.comment.hidden_at or event.comment.deleted_at
-    ):
+    if EVENT_KINDS[event.kind].silenced(event):
         ChatDelivery.objects.filter(pk=delivery.pk).update(failed_at=timezone.now())
         return False  # removed before it was sent: say nothing
     ChatDelivery.objects.filter(pk=delivery.pk).update(attempts=delivery.attempts + 1)

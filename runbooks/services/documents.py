@@ -9,7 +9,6 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.module_loading import import_string
 from django.utils.text import slugify
 
 from runbooks import audit, inputs, markdown, pagecache
@@ -27,6 +26,7 @@ from runbooks.visibility import (
 
 from . import events
 from .base import EditConflict, require, user_or_none
+from .kinds import AUDIENCE_CHANGES, relation_saver
 from .tags import checked_tags, set_tags
 
 MAX_SLUG = 200
@@ -182,7 +182,8 @@ def _save_relations(spec, document, links: dict, actor) -> None:
     """A kind's link sets (inside the caller's transaction: a refusal undoes everything)."""
     for relation in spec.relations:
         if relation.name in links and links[relation.name] is not None:
-            import_string(relation.save)(document, links[relation.name], actor=actor)
+            save = relation_saver(spec.kind, relation.name)
+            save(document, links[relation.name], actor=actor)
 
 
 # --- Edit -------------------------------------------------------------------------------------
@@ -400,8 +401,8 @@ def publish(
 def _audience_change(document: Document, changing: bool = True):
     """The kind's context manager around a change of who may read `document` (nothing for
     kinds without one, or when nothing changes)."""
-    path = KINDS[document.kind].audience_change
-    return import_string(path)(document) if path and changing else nullcontext()
+    around = AUDIENCE_CHANGES.get(document.kind)
+    return around(document) if around and changing else nullcontext()
 
 
 @transaction.atomic

@@ -5,6 +5,7 @@ at once or in a daily digest, as each recipient prefers. Every step takes ids an
 twice: the database keeps one notification per person and event, and one mail each."""
 
 import logging
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 
 from django.conf import settings
@@ -16,8 +17,9 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from runbooks import addresses, diffing, markdown
+from runbooks import addresses
 from runbooks.choices import Status
+from runbooks.kinds.events import EVENT_KINDS, link
 from runbooks.models import (
     ROLE_RANK,
     ActionItem,
@@ -35,8 +37,6 @@ from . import events
 
 log = logging.getLogger(__name__)
 Reason = Notification.Reason
-EXCERPT = 300
-DIFF_LINES = 12
 UNSUBSCRIBE_SALT = "openops.unsubscribe"
 EMBARGO_LIFTED = "embargo-lifted:"
 
@@ -52,27 +52,47 @@ def _watchers(document: Document) -> set[int]:
     return set(Subscription.objects.filter(watching).values_list("user_id", flat=True))
 
 
+def _replied_to(event: Event) -> list[int]:
+    parent = event.comment.parent if event.comment.parent_id else None
+    return [parent.author_id] if parent and parent.author_id else []
+
+
+def _mentioned(event: Event) -> list[int]:
+    return list(event.comment.mentions.values_list("pk", flat=True))
+
+
+def _assignee(event: Event) -> list[int]:
+    return [event.action_item.owner_id] if event.action_item.owner_id else []
+
+
+def _provider_editors(event: Event) -> list[int]:
+    """The editors of the provider whose alert fired (not the document's)."""
+    if not event.provider_id:
+        return []
+    editors = Membership.objects.filter(
+        provider_id=event.provider_id,
+        role__in=[r for r in ROLE_RANK if ROLE_RANK[r] >= ROLE_RANK[Role.EDITOR]],
+    )
+    return list(editors.values_list("user_id", flat=True))
+
+
+# Who each reason names, for an event; an event kind says which reasons it is told for
+# (`runbooks.kinds.events`).
+AUDIENCES: dict[str, Callable[[Event], Iterable[int]]] = {
+    Reason.WATCHING: lambda event: _watchers(event.document),
+    Reason.REPLIED: _replied_to,
+    Reason.MENTIONED: _mentioned,
+    Reason.ASSIGNED: _assignee,
+    Reason.COLLEAGUE: lambda event: _colleagues(event.document),
+    Reason.EDITOR: _provider_editors,
+}
+
+
 def _recipients(event: Event) -> dict[int, str]:
     """user id → why they are told (the strongest reason wins)."""
     told: dict[int, str] = {}
-    if event.kind in (Event.Kind.REVISION, Event.Kind.PUBLISHED, Event.Kind.COMMENT):
-        told |= dict.fromkeys(_watchers(event.document), Reason.WATCHING)
-    if event.kind == Event.Kind.COMMENT:
-        comment = event.comment
-        if comment.parent_id and comment.parent.author_id:
-            told[comment.parent.author_id] = Reason.REPLIED
-        told |= dict.fromkeys(comment.mentions.values_list("pk", flat=True), Reason.MENTIONED)
-    assignment = event.kind in (Event.Kind.ACTION_ASSIGNED, Event.Kind.ACTION_OVERDUE)
-    if assignment and event.action_item.owner_id:
-        told[event.action_item.owner_id] = Reason.ASSIGNED
-    if event.kind == Event.Kind.REVIEW_REQUESTED:
-        told |= dict.fromkeys(_colleagues(event.document), Reason.COLLEAGUE)
-    if event.kind == Event.Kind.STALE_FIRED and event.provider_id:
-        editors = Membership.objects.filter(
-            provider_id=event.provider_id,
-            role__in=[r for r in ROLE_RANK if ROLE_RANK[r] >= ROLE_RANK[Role.EDITOR]],
-        )
-        told |= dict.fromkeys(editors.values_list("user_id", flat=True), Reason.EDITOR)
+    for reason in EVENT_KINDS[event.kind].told:
+        told |= dict.fromkeys(AUDIENCES[reason](event), reason)
     if (event.key or "").startswith(EMBARGO_LIFTED) and event.document.provider_id:
         members = Membership.objects.filter(provider_id=event.document.provider_id)
         for user_id in members.values_list("user_id", flat=True):  # told when it was published
@@ -93,11 +113,7 @@ def _colleagues(document: Document) -> set[int]:
 
 def _silenced(event: Event) -> bool:
     """Events that say nothing any more: a comment hidden or deleted before it was told."""
-    if event.kind == Event.Kind.COMMENT:
-        return event.comment.hidden_at is not None or event.comment.deleted_at is not None
-    if event.kind in (Event.Kind.ACTION_ASSIGNED, Event.Kind.ACTION_OVERDUE):
-        return event.action_item.status != ActionItem.Status.OPEN
-    return False
+    return EVENT_KINDS[event.kind].silenced(event)
 
 
 def may_see(user, event: Event) -> bool:
@@ -159,35 +175,7 @@ def unmailed(older_than: timedelta = timedelta(minutes=1)):
 
 
 def excerpt_of(event: Event) -> str:
-    if event.kind == Event.Kind.COMMENT:
-        return markdown.text_of(event.comment.html)[:EXCERPT]
-    if event.kind == Event.Kind.REVISION and event.revision_id:
-        return _short_diff(event)
-    if event.kind in (Event.Kind.ACTION_ASSIGNED, Event.Kind.ACTION_OVERDUE):
-        item = event.action_item
-        due = f" (due {item.due_date:%Y-%m-%d})" if item.due_date else ""
-        return f"{item.title}{due}"
-    if event.kind == Event.Kind.STALE_FIRED:
-        runbook = Runbook.objects.filter(pk=event.document_id).first()
-        age = runbook.review_age_days if runbook else None
-        return f"Last reviewed {age} days ago." if age is not None else "Never reviewed."
-    revision = event.document.current_revision
-    return markdown.text_of(revision.html)[:EXCERPT] if revision else ""
-
-
-def _short_diff(event: Event) -> str:
-    revision = event.revision
-    parent = (
-        event.document.revisions.filter(number=revision.parent).first() if revision.parent else None
-    )
-    before = parent.body if parent else ""
-    lines = [
-        line
-        for line in diffing.unified(before, revision.body, "", "", context=0).splitlines()[2:]
-        if line[:1] in "+-"
-    ]
-    more = f"\n… {len(lines) - DIFF_LINES} more changed lines" if len(lines) > DIFF_LINES else ""
-    return "\n".join(line[:200] for line in lines[:DIFF_LINES]) + more
+    return EVENT_KINDS[event.kind].excerpt(event)
 
 
 # --- Mail -------------------------------------------------------------------------------------
@@ -241,21 +229,11 @@ def _context(notifications: list[Notification]) -> dict:
             {
                 "notification": n,
                 "event": event,
-                "url": base + _path(event),
+                "url": base + link(event),
                 "unsubscribe": f"{base}/notifications/unsubscribe/{unsubscribe_token(n)}/",
             }
         )
     return {"items": items, "base_url": base, "settings_url": f"{base}/notifications/"}
-
-
-def _path(event: Event) -> str:
-    path = event.document.get_absolute_url()
-    if event.kind == Event.Kind.COMMENT:
-        return f"{path}#comment-{event.comment_id}"
-    if event.kind == Event.Kind.REVISION and event.revision_id and event.revision.number > 1:
-        number = event.revision.number
-        return f"{path}diff/?from={number - 1}&to={number}"
-    return path
 
 
 def _send(user, subject: str, template: str, context: dict, unsubscribe_url: str) -> None:
@@ -280,10 +258,9 @@ def subject_of(notification: Notification) -> str:
     event = notification.event
     who = event.actor.get_username() if event.actor else "OpenOps"
     title = event.document.title
-    if event.kind == Event.Kind.ACTION_OVERDUE:
-        return f"Overdue action item in “{title}”"
-    if event.kind == Event.Kind.STALE_FIRED:
-        return f"Alert fired on “{title}”, which is due for review"
+    own = EVENT_KINDS[event.kind].subject
+    if own:
+        return own.format(title=title)
     if notification.reason == Reason.MENTIONED:
         return f"{who} mentioned you on “{title}”"
     if notification.reason == Reason.REPLIED:

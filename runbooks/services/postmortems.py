@@ -196,7 +196,8 @@ def count_verdicts(postmortem, *, before: Iterable[int] = (), when=None) -> None
 @contextmanager
 def verdicts_follow(postmortem):
     """Around a change of who may read `postmortem` (its status, visibility): the verdicts
-    it makes readable to a runbook's provider count from now (the kind's `audience_change`)."""
+    it makes readable to a runbook's provider count from now (registered for the kind in
+    `services/kinds.py`)."""
     before = verdict_readers(postmortem)
     yield
     count_verdicts(postmortem, before=before)

@@ -8,6 +8,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from runbooks import alerting, audit
+from runbooks.kinds.registry import KINDS
 from runbooks.models import AlertRoute, Document, Provider, RouteChange, RunbookMiss
 from runbooks.search import entries
 from runbooks.visibility import can_change_route, can_manage_route
@@ -26,7 +27,7 @@ def _check_route(alertname: str, runbook: Document, provider: Provider | None) -
     alertname = (alertname or "").strip()
     if not alertname or len(alertname) > 200:
         raise ValidationError({"alertname": "An alert name of 1 to 200 characters is needed."})
-    if runbook.kind != "runbook":
+    if not KINDS[runbook.kind].routable:
         raise ValidationError({"runbook": "Routes lead to runbooks."})
     if provider is None and runbook.provider_id is not None:
         raise ValidationError(

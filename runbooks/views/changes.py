@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
 
 from runbooks import addresses, markdown
+from runbooks.kinds.events import EVENT_KINDS, link
 from runbooks.models import (
     Alert,
     Document,
@@ -28,7 +29,7 @@ from runbooks.models import (
 )
 from runbooks.visibility import writable_providers
 
-CHANGES = (Event.Kind.REVISION, Event.Kind.PUBLISHED)
+CHANGES = tuple(kind for kind, spec in EVENT_KINDS.items() if spec.change)
 PAGE_SIZE = 50
 FEED_ITEMS = 50
 RISK_WINDOW = timedelta(days=90)
@@ -68,8 +69,8 @@ class ChangesFeed(Feed):
         return self.events(obj)[:FEED_ITEMS]
 
     def item_title(self, event):
-        if event.kind == Event.Kind.PUBLISHED:
-            return f"Published: {event.document.title}"
+        if not EVENT_KINDS[event.kind].of_revision:  # "Published: …"
+            return f"{event.get_kind_display().capitalize()}: {event.document.title}"
         number = event.revision.number if event.revision_id else "?"
         return f"{event.document.title} (revision {number})"
 
@@ -82,11 +83,7 @@ class ChangesFeed(Feed):
         return message + text  # escaped by the feed generator
 
     def item_link(self, event):
-        path = event.document.get_absolute_url()
-        if event.kind == Event.Kind.REVISION and event.revision_id and event.revision.number > 1:
-            number = event.revision.number
-            path = f"{path}diff/?from={number - 1}&to={number}"
-        return addresses.absolute(path)
+        return addresses.absolute(link(event))
 
     def item_guid(self, event):
         return addresses.absolute(f"/changes/#event-{event.pk}")

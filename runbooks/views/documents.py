@@ -13,7 +13,6 @@ from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
-from django.utils.module_loading import import_string
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
@@ -25,6 +24,7 @@ from runbooks.models import Document, Provider, Revision, Tag
 from runbooks.services import documents as document_services
 from runbooks.services.base import EditConflict
 from runbooks.views.comments import comments_context
+from runbooks.views.kinds import pages_of
 from runbooks.views.notifications import watch_state
 from runbooks.visibility import can_create_any, can_edit, can_publish, status_moves
 
@@ -103,9 +103,9 @@ def _detail_page(request, document):
         "status_moves": status_moves(request.user, document),
         "watching": watch_state(request.user, document=document),
     }
-    page_context = KINDS[kind].page_context
-    if page_context:
-        context.update(import_string(page_context)(request, document))
+    detail_context = pages_of(kind).detail_context
+    if detail_context:
+        context.update(detail_context(request, document))
     html = document.current_revision.html if document.current_revision else ""
     context.update(comments_context(request, document, html))
     return render(request, "documents/detail.html", context)
@@ -129,20 +129,25 @@ def document_new(request, kind):
     prefill |= {r.name for r in spec.form_relations}
     initial = {name: value for name, value in request.GET.items() if name in prefill}
     initial.setdefault("body", spec.body_template)  # the guided sections of the kind
-    links = {}
-    if spec.start_from:  # e.g. "Start a post-mortem" from an alert or a runbook
-        started, links = import_string(spec.start_from)(request)
+    pages, links = pages_of(kind), {}
+    if pages.start_from:  # e.g. "Start a post-mortem" from an alert or a runbook
+        started, links = pages.start_from(request)
         initial.update(started)
-    form = NewDocumentForm(request.POST or None, user=request.user, kind=kind, initial=initial)
+    form = NewDocumentForm(
+        request.POST or None,
+        user=request.user,
+        kind=kind,
+        initial=initial,
+        started_from=pages.start_from is not None,
+    )
     if not form.fields["provider"].choices:
         raise PermissionDenied("Only editors of a provider, and moderators, write documents.")
     preview = _preview(form) if "preview" in request.POST else None
     if request.method == "POST" and preview is None and form.is_valid():
         data = form.cleaned_data
         try:
-            create = import_string(spec.create_service)
             extra = {k: data[k] for k in ("alertname", "matchers") if k in data}
-            document = create(
+            document = pages.create(
                 actor=request.user,
                 kind=kind,
                 **extra,
@@ -246,9 +251,9 @@ def document_history(request, kind, slug):
     document = access.get_document(request.user, kind, slug)
     revisions = document.revisions.select_related("author").defer("body", "html", "toc")
     context = {**kind_context(kind), "document": document, "revisions": revisions}
-    history_context = KINDS[kind].history_context
+    history_context = pages_of(kind).history_context
     if history_context:
-        context.update(import_string(history_context)(request, document))
+        context.update(history_context(request, document))
     return render(request, "documents/history.html", context)
 
 

@@ -1,5 +1,6 @@
 """What only post-mortem pages have: action items on the read page (the kind's
-`page_context`), adding one, and `/action-items/`: the open items of the reader's providers."""
+`detail_context` in `views/kinds.py`), adding one, and `/action-items/`: the open items of the
+reader's providers."""
 
 from django import forms
 from django.contrib import messages

@@ -1,5 +1,5 @@
 """What only runbook pages have: the alert banner, routes and firing history on the read page
-(registered as the kind's `page_context`), and "mark reviewed"."""
+(registered as the kind's `detail_context` in `views/kinds.py`), and "mark reviewed"."""
 
 from urllib.parse import quote, urlencode
 
