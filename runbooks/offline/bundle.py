@@ -114,7 +114,7 @@ def build(contents: Contents, sink, base_url: str, progress: Progress | None = N
         {reverse("tag-detail", args=[slug]): f"tags/{slug}.html" for slug in contents.tags}
     )
     files["/"] = "index.html"
-    files.update({f"/{spec.url_prefix}/": "index.html" for spec in KINDS})
+    files.update({reverse(f"{spec.kind}-list"): "index.html" for spec in KINDS})
     linker = Linker(files, base_url, others=[*ASSETS, *DATA, "alert.html"])
     common = {"contents": contents, "base_url": base_url, "kinds": _kinds(contents)}
     names: list[str] = []
@@ -179,7 +179,7 @@ def _document_context(document, contents: Contents, alertnames: list[str]) -> di
         "revision": document.current_revision,
         "tags": list(document.tags.all()),
         "kind_label": spec.label,
-        "prefix": f"/{spec.url_prefix}/",
+        "prefix": reverse(f"{spec.kind}-list"),
         "anchor": spec.url_prefix,
         "parts": {"meta": OWN_META.get(document.kind) or spec.parts.get("meta", "")},
         # a report's runbook, when the copy holds it (never the title of one it does not)

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.html import escape
 
-from runbooks import addresses, inputs, outgoing
+from runbooks import inputs, links, outgoing
 from runbooks.models import ChatDelivery, ChatTarget, Document, Event, Role
 from runbooks.visibility import has_role
 
@@ -105,7 +105,7 @@ def message(event: Event) -> tuple[str, str, dict]:
     """(plain text, HTML, JSON) of an event: what happened, to what, with its link."""
     document = event.document
     who = event.actor.get_username() if event.actor else "OpenOps"
-    url = addresses.absolute(document.get_absolute_url())
+    url = links.absolute(document.get_absolute_url())
     if event.kind == Event.Kind.COMMENT and event.comment_id:
         url += f"#comment-{event.comment_id}"
     what = event.get_kind_display()

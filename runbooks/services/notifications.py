@@ -14,9 +14,10 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
-from runbooks import addresses, diffing, markdown
+from runbooks import diffing, links, markdown
 from runbooks.choices import Status
 from runbooks.models import (
     ROLE_RANK,
@@ -233,7 +234,6 @@ def unsubscribe(token: str) -> str:
 
 
 def _context(notifications: list[Notification]) -> dict:
-    base = addresses.base_url()
     items = []
     for n in notifications:
         event = n.event
@@ -241,20 +241,24 @@ def _context(notifications: list[Notification]) -> dict:
             {
                 "notification": n,
                 "event": event,
-                "url": base + _path(event),
-                "unsubscribe": f"{base}/notifications/unsubscribe/{unsubscribe_token(n)}/",
+                "url": links.absolute(_path(event)),
+                "unsubscribe": _unsubscribe_url(unsubscribe_token(n)),
             }
         )
-    return {"items": items, "base_url": base, "settings_url": f"{base}/notifications/"}
+    return {"items": items, "settings_url": links.absolute(reverse("notification-list"))}
+
+
+def _unsubscribe_url(token: str) -> str:
+    return links.absolute(reverse("notification-unsubscribe", args=[token]))
 
 
 def _path(event: Event) -> str:
-    path = event.document.get_absolute_url()
+    document = event.document
+    path = document.get_absolute_url()
     if event.kind == Event.Kind.COMMENT:
         return f"{path}#comment-{event.comment_id}"
     if event.kind == Event.Kind.REVISION and event.revision_id and event.revision.number > 1:
-        number = event.revision.number
-        return f"{path}diff/?from={number - 1}&to={number}"
+        return links.diff(document.kind, document.slug, event.revision.number)
     return path
 
 
@@ -345,10 +349,8 @@ def send_digests(now=None) -> int:
             shown = [n for n in pending if may_see(user, n.event)]
             if shown and user.email and user.is_active:
                 context = _context(shown)
-                everything = f"{context['base_url']}/notifications/unsubscribe/" + signing.dumps(
-                    {"u": user.pk}, salt=UNSUBSCRIBE_SALT
-                )
-                context["unsubscribe_all"] = everything + "/"
+                everything = signing.dumps({"u": user.pk}, salt=UNSUBSCRIBE_SALT)
+                context["unsubscribe_all"] = _unsubscribe_url(everything)
                 subject = f"OpenOps: {len(shown)} thing{'s' * (len(shown) != 1)} since yesterday"
                 _send(user, subject, "digest", context, context["unsubscribe_all"])
                 sent += 1
@@ -419,13 +421,12 @@ def stale_digests(now=None) -> int:
             if not stale:
                 continue
             user = preference.user
-            base = addresses.base_url()
             token = signing.dumps({"u": user.pk}, salt=UNSUBSCRIBE_SALT)
             context = {
-                "runbooks": [(r, base + r.get_absolute_url()) for r in stale],
-                "review_url": f"{base}/review/",
-                "settings_url": f"{base}/notifications/",
-                "unsubscribe_all": f"{base}/notifications/unsubscribe/{token}/",
+                "runbooks": [(r, links.absolute(r.get_absolute_url())) for r in stale],
+                "review_url": links.absolute(reverse("review")),
+                "settings_url": links.absolute(reverse("notification-list")),
+                "unsubscribe_all": _unsubscribe_url(token),
             }
             subject = f"OpenOps: {len(stale)} runbook{'s' * (len(stale) != 1)} due for review"
             _send(user, subject, "stale", context, context["unsubscribe_all"])
