@@ -10,7 +10,7 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthentic
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from runbooks import addresses
+from runbooks import links
 from runbooks.coverage import report, rulefiles
 from runbooks.models import Provider, Scope
 from runbooks.visibility import member_providers
@@ -89,4 +89,4 @@ class CoverageView(APIView):
             found = rulefiles.read("body", text)
         except rulefiles.RuleError as exc:
             raise ValidationError({"rules": [str(exc)]}) from None
-        return Response(report.check([found], provider, addresses.base_url(request)).as_json())
+        return Response(report.check([found], provider, links.base_url(request)).as_json())

@@ -7,6 +7,7 @@ Access goes through `runbooks.access` (the same helper as the pages) and `Docume
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
+from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -108,7 +109,7 @@ class DocumentViewSet(
         document = document_services.create_document(
             actor=request.user, kind=self.kind, **incoming.validated_data
         )
-        location = s.absolute(f"{request.path}{document.slug}/", request)
+        location = s.absolute(reverse(f"api-{self.kind}-detail", args=[document.slug]), request)
         return self._read(document, status.HTTP_201_CREATED, {"Location": location})
 
     def partial_update(self, request, *args, **kwargs):

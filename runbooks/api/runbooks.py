@@ -7,9 +7,8 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from runbooks import compatibility
+from runbooks.links import absolute
 from runbooks.services import runbooks as runbook_services
-
-from .serializers import absolute
 
 
 class ResultSerializer(serializers.Serializer):

@@ -14,10 +14,10 @@ from rest_framework.views import APIView
 
 from runbooks import search
 from runbooks.choices import Kind, Status
+from runbooks.links import absolute
 
 from .pagination import Pagination
 from .permissions import TokenScopes
-from .serializers import absolute
 
 
 class HitSerializer(serializers.Serializer):

@@ -4,16 +4,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from runbooks import addresses
 from runbooks.choices import Status, Visibility
+from runbooks.links import absolute
 from runbooks.models import Alert, AlertRoute, Document, Provider, Revision, Runbook, Tag
 
 MAX_TAGS = 20
 MAX_NUMBER = 2**31 - 1  # revision numbers and the like: what the columns hold
-
-
-def absolute(path: str, request=None) -> str:
-    return addresses.absolute(path, request)
 
 
 class DocumentSerializer(serializers.ModelSerializer):

@@ -1,6 +1,7 @@
 """API viewsets besides documents (runbooks.api.documents): tags, providers, alert routes, the
 resolver and received alerts. The behaviour lives in services and querysets."""
 
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
@@ -89,7 +90,7 @@ class AlertRouteViewSet(viewsets.ModelViewSet):
         incoming = self.get_serializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         route = self._save(incoming)
-        location = s.absolute(f"{request.path}{route.pk}/", request)
+        location = s.absolute(reverse("api-alert-route-detail", args=[route.pk]), request)
         return Response(
             self.get_serializer(route).data,
             status=status.HTTP_201_CREATED,

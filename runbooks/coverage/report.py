@@ -8,9 +8,9 @@ the link `--annotate` writes.
 
 import re
 from dataclasses import dataclass
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import urlsplit
 
-from runbooks import alerting, resolution
+from runbooks import alerting, links, resolution
 from runbooks.coverage.rulefiles import AlertRule, RuleFile
 from runbooks.models import Provider, Runbook
 
@@ -132,14 +132,6 @@ def classify(url: str, base_url: str) -> str:
 
 
 def link(alertname: str, component: str, provider: Provider | None, base_url: str) -> str:
-    """The stable link for the alert (DESIGN §4): `/r/<alertname>`, `/r/<component>/<alertname>`,
-    or `/r/?alertname=…` for a name with `/`; scoped with `?provider=`."""
-    query = {"provider": provider.slug} if provider else {}
-    if "/" in alertname:
-        path = "/r/"
-        query = {"alertname": alertname, **query}
-    elif component and "/" not in component:
-        path = f"/r/{quote(component, safe='')}/{quote(alertname, safe='')}"
-    else:
-        path = f"/r/{quote(alertname, safe='')}"
-    return f"{base_url}{path}" + (f"?{urlencode(query)}" if query else "")
+    """The stable link for the alert (DESIGN §4, `links.alert_url`), scoped with `?provider=`."""
+    path = links.alert_url(alertname, component or None, provider.slug if provider else None)
+    return f"{base_url}{path}"

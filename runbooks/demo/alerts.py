@@ -19,7 +19,7 @@ from urllib.parse import quote
 from django.db.models import Max, Min
 from django.utils import timezone
 
-from runbooks import addresses, payloads
+from runbooks import links, payloads
 from runbooks.actors import SYSTEM
 from runbooks.demo.content import RUNBOOKS
 from runbooks.models import (
@@ -184,7 +184,7 @@ def _raw_alert(alert: DemoAlert, resolved: bool) -> dict:
         "labels": alert.labels,
         "annotations": {
             "summary": f"{alert.name} on {_subject(alert.labels)}",
-            "runbook_url": addresses.absolute(f"/r/{alert.name}"),
+            "runbook_url": links.absolute(links.alert_url(alert.name)),
         },
         "startsAt": _rfc3339(alert.starts_at),
         "endsAt": _rfc3339(alert.ends_at if resolved else None),

@@ -11,10 +11,7 @@ Only models and the pure modules are imported: every layer above may ask."""
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.urls import reverse
-from django.utils.http import urlencode
-
-from runbooks import diffing, markdown
+from runbooks import diffing, links, markdown
 from runbooks.models import ActionItem, Event, Notification, Runbook
 
 Reason = Notification.Reason
@@ -154,9 +151,7 @@ def diff_url(event: Event) -> str:
     revision = event.revision if EVENT_KINDS[event.kind].of_revision else None
     if revision is None or revision.number < 2:
         return ""
-    document = event.document
-    path = reverse(f"{document.kind}-diff", args=[document.slug])
-    return f"{path}?{urlencode({'from': revision.number - 1, 'to': revision.number})}"
+    return links.diff(event.document.kind, event.document.slug, revision.number)
 
 
 def link(event: Event) -> str:

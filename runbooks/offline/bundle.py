@@ -111,7 +111,7 @@ def build(contents: Contents, sink, base_url: str, progress: Progress | None = N
         {reverse("tag-detail", args=[slug]): f"tags/{slug}.html" for slug in contents.tags}
     )
     files["/"] = "index.html"
-    files.update({f"/{spec.url_prefix}/": "index.html" for spec in KINDS})
+    files.update({reverse(f"{spec.kind}-list"): "index.html" for spec in KINDS})
     linker = Linker(files, base_url, others=[*ASSETS, *DATA, "alert.html"])
     common = {"contents": contents, "base_url": base_url, "kinds": _kinds(contents)}
     names: list[str] = []
@@ -176,7 +176,7 @@ def _document_context(document, contents: Contents, alertnames: list[str]) -> di
         "revision": document.current_revision,
         "tags": list(document.tags.all()),
         "kind_label": spec.label,
-        "prefix": f"/{spec.url_prefix}/",
+        "prefix": reverse(f"{spec.kind}-list"),
         "anchor": spec.url_prefix,
         # the kind's badges as a copy shows them, where they differ from the site's (dates,
         # not "3 days ago", which a copy read in a month would get wrong)

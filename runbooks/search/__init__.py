@@ -14,7 +14,6 @@ whole by time; a search that would take longer raises TooBroad, which callers an
 """
 
 from dataclasses import dataclass, field
-from urllib.parse import quote
 
 from django.core.paginator import Paginator
 from django.db.models import Count, Q, Window
@@ -22,6 +21,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from runbooks.choices import Kind
+from runbooks.links import alert_url
 from runbooks.models import Document, SearchEntry
 
 from .backends import backend
@@ -159,7 +159,7 @@ def _suggestions(user, pick, query: str, limit: int) -> list[Suggestion]:
     for entry in found:
         document = entry.document
         for name in _names_matching(entry.names, wanted):
-            suggestions.append(Suggestion(name, "alert", f"/r/{quote(name, safe='')}"))
+            suggestions.append(Suggestion(name, "alert", alert_url(name)))
         suggestions.append(Suggestion(document.title, document.kind, document.get_absolute_url()))
     return list({s.url: s for s in suggestions}.values())[:limit]
 

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.html import escape
 
-from runbooks import addresses, inputs, outgoing
+from runbooks import inputs, links, outgoing
 from runbooks.kinds.events import EVENT_KINDS, place
 from runbooks.models import ChatDelivery, ChatTarget, Document, Event, Role
 from runbooks.visibility import has_role
@@ -106,7 +106,7 @@ def message(event: Event) -> tuple[str, str, dict]:
     """(plain text, HTML, JSON) of an event: what happened, to what, with its link."""
     document = event.document
     who = event.actor.get_username() if event.actor else "OpenOps"
-    url = addresses.absolute(place(event))
+    url = links.absolute(place(event))
     what = event.get_kind_display()
     text = f"{who} {what} “{document.title}”: {url}"
     html = f'{escape(who)} {escape(what)} <a href="{escape(url)}">{escape(document.title)}</a>'

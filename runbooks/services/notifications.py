@@ -15,9 +15,10 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
-from runbooks import addresses
+from runbooks import links
 from runbooks.choices import Status
 from runbooks.kinds.events import EVENT_KINDS, link
 from runbooks.models import (
@@ -221,7 +222,6 @@ def unsubscribe(token: str) -> str:
 
 
 def _context(notifications: list[Notification]) -> dict:
-    base = addresses.base_url()
     items = []
     for n in notifications:
         event = n.event
@@ -229,11 +229,15 @@ def _context(notifications: list[Notification]) -> dict:
             {
                 "notification": n,
                 "event": event,
-                "url": base + link(event),
-                "unsubscribe": f"{base}/notifications/unsubscribe/{unsubscribe_token(n)}/",
+                "url": links.absolute(link(event)),
+                "unsubscribe": _unsubscribe_url(unsubscribe_token(n)),
             }
         )
-    return {"items": items, "base_url": base, "settings_url": f"{base}/notifications/"}
+    return {"items": items, "settings_url": links.absolute(reverse("notification-list"))}
+
+
+def _unsubscribe_url(token: str) -> str:
+    return links.absolute(reverse("notification-unsubscribe", args=[token]))
 
 
 def _send(user, subject: str, template: str, context: dict, unsubscribe_url: str) -> None:
@@ -322,10 +326,8 @@ def send_digests(now=None) -> int:
             shown = [n for n in pending if may_see(user, n.event)]
             if shown and user.email and user.is_active:
                 context = _context(shown)
-                everything = f"{context['base_url']}/notifications/unsubscribe/" + signing.dumps(
-                    {"u": user.pk}, salt=UNSUBSCRIBE_SALT
-                )
-                context["unsubscribe_all"] = everything + "/"
+                everything = signing.dumps({"u": user.pk}, salt=UNSUBSCRIBE_SALT)
+                context["unsubscribe_all"] = _unsubscribe_url(everything)
                 subject = f"OpenOps: {len(shown)} thing{'s' * (len(shown) != 1)} since yesterday"
                 _send(user, subject, "digest", context, context["unsubscribe_all"])
                 sent += 1
@@ -396,13 +398,12 @@ def stale_digests(now=None) -> int:
             if not stale:
                 continue
             user = preference.user
-            base = addresses.base_url()
             token = signing.dumps({"u": user.pk}, salt=UNSUBSCRIBE_SALT)
             context = {
-                "runbooks": [(r, base + r.get_absolute_url()) for r in stale],
-                "review_url": f"{base}/review/",
-                "settings_url": f"{base}/notifications/",
-                "unsubscribe_all": f"{base}/notifications/unsubscribe/{token}/",
+                "runbooks": [(r, links.absolute(r.get_absolute_url())) for r in stale],
+                "review_url": links.absolute(reverse("review")),
+                "settings_url": links.absolute(reverse("notification-list")),
+                "unsubscribe_all": _unsubscribe_url(token),
             }
             subject = f"OpenOps: {len(stale)} runbook{'s' * (len(stale) != 1)} due for review"
             _send(user, subject, "stale", context, context["unsubscribe_all"])

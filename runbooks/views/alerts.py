@@ -8,8 +8,6 @@ alert led to is shown only when the reader may see that runbook too (staff see e
 not other providers' private runbooks).
 """
 
-from urllib.parse import urlencode
-
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Exists, Max, Min, OuterRef, Q, Sum
@@ -18,9 +16,11 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_safe
 
 from runbooks import inputs, resolution
+from runbooks.choices import Kind
 from runbooks.filters import AlertFilter
+from runbooks.links import new_document, opened_from_alert
 from runbooks.models import Alert, AlertRoute, AlertSource, AlertStatus, InboxEntry, RunbookMiss
-from runbooks.views.links import LABEL_PREFIX, write_url
+from runbooks.views.links import write_url
 from runbooks.visibility import can_create_any
 
 PAGE_SIZE = 25
@@ -55,8 +55,7 @@ def runbook_url(alert: Alert) -> str:
         and len(str(name)) <= 200
         and len(str(value)) <= resolution.MAX_LABEL_VALUE
     )[: resolution.MAX_LABELS]
-    context = {"alert": alert.alertname, **{f"{LABEL_PREFIX}{k}": v for k, v in labels}}
-    return f"{alert.runbook.get_absolute_url()}?{urlencode(context)}"
+    return opened_from_alert(alert.runbook.get_absolute_url(), alert.alertname, dict(labels))
 
 
 @require_safe
@@ -150,7 +149,7 @@ def alert_detail(request, pk: int):
         "events": events,
         "timeline_cut": len(events) == TIMELINE_LIMIT,
         "write_url": write_url(alert.alertname) if can_create_any(request.user) else "",
-        "postmortem_url": f"/postmortems/new/?from_alert={alert.pk}"
+        "postmortem_url": new_document(Kind.POSTMORTEM, from_alert=alert.pk)
         if can_create_any(request.user)
         else "",
         "runbook_url": runbook_url(alert) if alert.runbook and alert.runbook_visible else "",

@@ -11,10 +11,11 @@ from django.core.paginator import Paginator
 from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
 
-from runbooks import addresses, markdown
+from runbooks import links, markdown
 from runbooks.kinds.events import EVENT_KINDS, link
 from runbooks.models import (
     Alert,
@@ -57,7 +58,7 @@ class ChangesFeed(Feed):
     subtitle = "New revisions and publications of public runbooks, post-mortems and reports."
 
     def link(self):
-        return addresses.absolute("/changes/")
+        return links.absolute(reverse("changes"))
 
     def get_object(self, request, *args, **kwargs):
         return None
@@ -83,10 +84,10 @@ class ChangesFeed(Feed):
         return message + text  # escaped by the feed generator
 
     def item_link(self, event):
-        return addresses.absolute(link(event))
+        return links.absolute(link(event))
 
     def item_guid(self, event):
-        return addresses.absolute(f"/changes/#event-{event.pk}")
+        return links.absolute(f"{reverse('changes')}#event-{event.pk}")
 
     def item_pubdate(self, event):
         return event.created_at
@@ -106,7 +107,7 @@ class TagFeed(ChangesFeed):
         return f"OpenOps: changes tagged #{tag.label}"
 
     def link(self, tag):
-        return addresses.absolute(tag.get_absolute_url())
+        return links.absolute(tag.get_absolute_url())
 
     def events(self, tag):
         return changes_of(AnonymousUser()).filter(document__tags=tag)
@@ -120,7 +121,7 @@ class ProviderFeed(ChangesFeed):
         return f"OpenOps: changes shared by {provider.name}"
 
     def link(self, provider):
-        return addresses.absolute(provider.get_absolute_url())
+        return links.absolute(provider.get_absolute_url())
 
     def events(self, provider):
         return changes_of(AnonymousUser()).filter(document__provider=provider)

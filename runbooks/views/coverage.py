@@ -11,7 +11,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
-from runbooks import addresses, inputs
+from runbooks import inputs, links
 from runbooks.alerting import LABEL_NAME, Matcher
 from runbooks.coverage import annotate, report, rulefiles
 from runbooks.forms import CoverageForm
@@ -24,7 +24,7 @@ def coverage(request):
     form = CoverageForm(request.POST or None, request.FILES or None, user=request.user)
     context = {"form": form}
     if request.method == "POST" and form.is_valid():
-        base_url = addresses.base_url(request)
+        base_url = links.base_url(request)
         try:
             files = read_all(form.sources())
         except (ValidationError, rulefiles.RuleError) as exc:

@@ -35,12 +35,12 @@ TEXT_PLAIN = "text/plain; charset=utf-8"
 
 def kind_context(kind: str) -> dict:
     spec = KINDS[kind]
-    prefix = f"/{spec.url_prefix}/"
+    prefix = reverse(f"{kind}-list")
     return {"kind": kind, "kind_label": spec.label, "prefix": prefix, "parts": spec.parts}
 
 
 def grouped_by_kind(documents, ordering: tuple[str, ...], shown: int = 50) -> list[dict]:
-    """`documents` a section per kind (tag and provider pages): its label, list prefix,
+    """`documents` a section per kind (tag and provider pages): its label, list page,
     count, whether there are more, and the first `shown` in `ordering`. The number of queries
     depends on the number of kinds, not of documents."""
     counts = dict(documents.order_by().values_list("kind").annotate(count=Count("pk")))
@@ -48,7 +48,7 @@ def grouped_by_kind(documents, ordering: tuple[str, ...], shown: int = 50) -> li
     return [
         {
             "label": spec.label,
-            "prefix": spec.url_prefix,
+            "list_url": reverse(f"{spec.kind}-list"),
             "count": counts[spec.kind],
             "more": counts[spec.kind] > shown,
             "documents": ordered.filter(kind=spec.kind)[:shown],

@@ -1,8 +1,6 @@
 """Stable links for an alert's `runbook_url`: /r/<alertname>, /r/<component>/<alertname>,
 /r/?alertname=… (DESIGN §4). A match answers 302 to the runbook with the alert's context."""
 
-from urllib.parse import urlencode
-
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
@@ -10,13 +8,13 @@ from django.urls import reverse
 
 from runbooks import alerting, resolution, search
 from runbooks.choices import Kind
+from runbooks.links import ALERT, LABEL_PREFIX, new_document, opened_from_alert, with_query
 from runbooks.visibility import can_create_any
-
-LABEL_PREFIX = "label."
 
 
 def alert_link(request, alertname: str | None = None, component: str | None = None):
     name = (alertname or request.GET.get("alertname", "")).strip()
+    component = component or request.GET.get("component") or None  # the query form's
     if not name:
         return _problem(request, "Which alert? Use /r/<alertname> or /r/?alertname=<name>.")
     try:
@@ -29,14 +27,13 @@ def alert_link(request, alertname: str | None = None, component: str | None = No
         return redirect_to_login(request.get_full_path())
     if found.route is None:  # no match, or one the caller may not see: the same page
         return _missing(request, name, component, found.labels)
-    labels = sorted(found.labels.items())
-    context = {"alert": name, **{f"{LABEL_PREFIX}{k}": v for k, v in labels}}
-    return HttpResponseRedirect(f"{found.route.runbook.get_absolute_url()}?{urlencode(context)}")
+    page = found.route.runbook.get_absolute_url()
+    return HttpResponseRedirect(opened_from_alert(page, name, found.labels))
 
 
 def alert_context(query) -> dict | None:
     """The alert that brought a reader to a runbook, from the query string `alert_link` wrote."""
-    name = query.get("alert", "").strip()
+    name = query.get(ALERT, "").strip()
     if not name:
         return None
     labels = {
@@ -68,7 +65,7 @@ def write_url(alertname: str, component: str | None = None) -> str:
         "alertname": alertname,
         **({"component": component} if component else {}),
     }
-    return f"/runbooks/new/?{urlencode(query)}"
+    return new_document(Kind.RUNBOOK, **query)
 
 
 def _missing(request, name, component, labels):
@@ -79,7 +76,7 @@ def _missing(request, name, component, labels):
         "suggestions": related_runbooks(request.user, name),
         "write_url": write_url(name, component),
         "can_write": can_create_any(request.user),
-        "login_url": f"{reverse('login')}?{urlencode({'next': request.get_full_path()})}",
+        "login_url": with_query(reverse("login"), {"next": request.get_full_path()}),
     }
     return render(request, "links/missing.html", context, status=404)
 

@@ -7,7 +7,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
-from runbooks import addresses
+from runbooks import links
 from runbooks.forms import OfflineCopyForm
 from runbooks.services import offline
 
@@ -17,7 +17,7 @@ from runbooks.services import offline
 def offline_copy(request):
     form = OfflineCopyForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
-        base_url = addresses.base_url(request)
+        base_url = links.base_url(request)
         offline.request_copy(request.user, form.cleaned_data["provider"], base_url)
         return redirect("offline-copy")
     copy = offline.copy_of(request.user)

@@ -1,15 +1,14 @@
 """What only runbook pages have: the alert banner, routes and firing history on the read page
 (registered as the kind's `detail_context` in `views/kinds.py`), and "mark reviewed"."""
 
-from urllib.parse import quote, urlencode
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
-from runbooks import access, addresses, charts, compatibility
+from runbooks import access, charts, compatibility, links
+from runbooks.choices import Kind
 from runbooks.forms import RouteForm
 from runbooks.models import Alert, AlertRoute, Event, Postmortem, Provider, RunbookUse, roles_of
 from runbooks.services import routes as route_services
@@ -38,14 +37,14 @@ def removal_context(request, runbook, routes) -> dict:
     route = next((r for r, may in routes if may and str(r.pk) == wanted), None)
     if route is None:
         return {}
-    link = f"/r/{quote(route.alertname, safe='')}"
-    links = [f"{link}?provider={route.provider.slug}" if route.provider_id else link]
+    provider = route.provider.slug if route.provider_id else None
+    breaking = [links.absolute(links.alert_url(route.alertname, provider=provider), request)]
     others = (  # those the reader may see: another provider's routes are not counted here
         AlertRoute.objects.visible_to(request.user)
         .filter(alertname_key=route.alertname_key)
         .exclude(pk=route.pk)
     )
-    return {"removing": route, "breaking_links": links, "other_routes": others.count()}
+    return {"removing": route, "breaking_links": breaking, "other_routes": others.count()}
 
 
 def hint_providers(user, runbook) -> list:
@@ -89,9 +88,9 @@ def postmortem_url(user, runbook, alert: dict | None) -> str:
         return ""
     received = received_alert(user, alert)
     if received is not None:
-        return f"/postmortems/new/?{urlencode({'from_alert': received.pk})}"
-    query = {"from_runbook": runbook.slug, "title": f"Incident: {alert['name']}"}
-    return f"/postmortems/new/?{urlencode(query)}"
+        return links.new_document(Kind.POSTMORTEM, from_alert=received.pk)
+    title = f"Incident: {alert['name']}"
+    return links.new_document(Kind.POSTMORTEM, from_runbook=runbook.slug, title=title)
 
 
 def detail_context(request, runbook) -> dict:
@@ -100,7 +99,6 @@ def detail_context(request, runbook) -> dict:
     context = {
         "alert": alert,
         "postmortem_url": postmortem_url(request.user, runbook, alert),
-        "base_url": addresses.base_url(request),
         "routes": routes,
         "hint_providers": hint_providers(request.user, runbook),
         "feedback": feedback(request.user, runbook),

@@ -308,7 +308,7 @@
     if (text.length < 2) { close(); return; }
     if (text === asked) return;
     asked = text;
-    fetch("/api/v1/search/suggest/?q=" + encodeURIComponent(text), {
+    fetch(box.dataset.suggest + "?q=" + encodeURIComponent(text), {
       credentials: "same-origin", headers: { Accept: "application/json" }
     }).then(function (response) { return response.ok ? response.json() : []; })
       .then(function (suggestions) { if (box.value.trim() === text) show(suggestions); })
