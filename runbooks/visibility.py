@@ -144,6 +144,11 @@ def can_change_route(user, route) -> bool:
     return route.provider_id is not None and has_role(user, route.provider_id, Role.EDITOR)
 
 
+def can_relabel_tags(user) -> bool:
+    """Tags are shared by every provider: moderators (staff) relabel them."""
+    return user.is_authenticated and user.is_staff
+
+
 # --- Comments ----------------------------------------------------------------------------------
 
 

@@ -1,8 +1,13 @@
-"""What every service shares: who is acting, and the two ways a write is refused."""
+"""What every service shares: who is acting, the two ways a write is refused, and the
+transaction of a service that changes what pages show."""
 
 from collections.abc import Callable
+from functools import wraps
 
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
+
+from runbooks import pagecache
 
 
 class _System:
@@ -47,3 +52,16 @@ def require(actor, rule: Callable[..., bool], *args, message: str) -> None:
 def user_or_none(actor):
     """The user to record as author or creator: None for the system."""
     return None if actor is SYSTEM else actor
+
+
+def changes_pages(service):
+    """A service that changes what document pages show (`transaction.atomic` and more): the
+    pages it touches (`pagecache.touch`), and those the services it calls touch, are stamped
+    by one UPDATE at its end, inside its transaction, so the stamps commit with the change."""
+
+    @wraps(service)
+    def run(*args, **kwargs):
+        with transaction.atomic(), pagecache.stamping_once():
+            return service(*args, **kwargs)
+
+    return run

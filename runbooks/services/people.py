@@ -5,18 +5,18 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import slugify
 
-from runbooks import audit, inputs
+from runbooks import audit, inputs, pagecache
 from runbooks.models import Membership, Provider, Role
 from runbooks.visibility import can_manage_members
 
-from .base import require
+from .base import changes_pages, require
 
 
 def _is_superuser(user) -> bool:
     return user.is_authenticated and user.is_superuser
 
 
-@transaction.atomic
+@changes_pages
 def create_provider(
     slug: str, name: str, website: str = "", *, actor, status_page_url: str | None = None
 ) -> tuple[Provider, bool]:
@@ -28,7 +28,10 @@ def create_provider(
     defaults = {"name": name, "website": _http_url(website, "website")}
     if status_page_url is not None:
         defaults["status_page_url"] = _http_url(status_page_url, "status_page_url")
-    return Provider.objects.update_or_create(slug=slug, defaults=defaults)
+    provider, created = Provider.objects.update_or_create(slug=slug, defaults=defaults)
+    if not created:  # its documents' pages show its name
+        pagecache.touch(provider.documents.values_list("pk", flat=True))
+    return provider, created
 
 
 @transaction.atomic
