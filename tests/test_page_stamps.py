@@ -17,9 +17,14 @@ from runbooks.services.base import SYSTEM, EditConflict
 from tests.api import ApiClient
 from tests.conftest import client_for
 
-# The whole request, from the session to the redirect (page) or the answer (API).
+# The whole request, from the session to the redirect (page) or the answer (API), on SQLite;
+# PostgreSQL refreshes the search entry's vector with one statement more.
 EDIT_PAGE_QUERIES = 27
 EDIT_API_QUERIES = 33
+
+
+def on_this_database(queries: int) -> int:
+    return queries + (connection.vendor == "postgresql")
 
 
 def stamps(captured) -> list[str]:
@@ -60,7 +65,7 @@ def test_an_edit_through_the_page_stamps_the_page_once(alice, runbook):
         response = client.post(url, form)
     assert response.status_code == 302, response.content.decode()[:500]
     assert len(stamps(captured)) == 1, stamps(captured)
-    assert len(captured) == EDIT_PAGE_QUERIES
+    assert len(captured) == on_this_database(EDIT_PAGE_QUERIES)
     assert _stamp_of(runbook) > before
 
 
@@ -76,7 +81,7 @@ def test_an_edit_through_the_api_stamps_the_page_once(alice, runbook):
         response = api.patch(url, {"title": "API title", "body": "API body", "base_revision": 1})
     assert response.status_code == 200, response.content[:300]
     assert len(stamps(captured)) == 1, stamps(captured)
-    assert len(captured) == EDIT_API_QUERIES
+    assert len(captured) == on_this_database(EDIT_API_QUERIES)
     assert _stamp_of(runbook) > before
 
 
