@@ -82,6 +82,8 @@ def test_the_status_page_answers_as_its_service(persona, provider_a, request):
 def test_the_chat_page_answers_as_its_service(persona, provider_a, request):
     expected = ADMINISTERS[request.node.callspec.params["persona"]]
     url = f"/providers/{provider_a.slug}/chat/"
+    page = _client(persona).get(f"/providers/{provider_a.slug}/").content.decode()
+    assert ('href="chat/"' in page) == expected
     assert _refused(_client(persona).get(url)) is not expected
     room = {"kind": "webhook", "name": "ops", "url": "https://hooks.example/a"}
     response = _client(persona).post(url, {**room, "events": ["comment"]})

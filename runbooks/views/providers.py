@@ -47,13 +47,14 @@ def provider_detail(request, slug):
         "most_used": most_used_runbooks(user, provider) if user.is_authenticated else (),
         "alert_days": ALERT_WINDOW.days,
         "watching": watch_state(user, provider=provider),
+        "administers": administers(user, provider),
     }
     if my_role is not None:  # who belongs and what is left to do: for members only
         items = open_action_items(user, provider)
         context["members"] = members_by_role(provider)
         context["action_items"] = items[:ACTION_ITEMS]
         context["action_item_count"] = items.count()
-    if administers(user, provider):
+    if context["administers"]:
         context["status_page_form"] = StatusPageForm(
             initial={"status_page_url": provider.status_page_url}, auto_id="id_status_%s"
         )
