@@ -113,11 +113,15 @@ class _AnonymousStamp:
         return [tuple(row) for row in rows]
 
 
-def get_document(user, kind: str, slug: str, action: str = VIEW) -> Document:
-    """The document of `kind` with `slug`, if `user` may see it and do `action` to it."""
-    queryset = documents(user, kind).select_related(
-        "provider", "current_revision__author", "creator"
-    )
+def get_document(user, kind: str, slug: str, action: str = VIEW, *, related=None) -> Document:
+    """The document of `kind` with `slug`, if `user` may see it and do `action` to it.
+    `related(queryset)` adds what the caller reads with it (the API's serializers read more
+    than the pages); which document, and whether, stays decided here."""
+    queryset = documents(user, kind)
+    if related is None:
+        queryset = queryset.select_related("provider", "current_revision__author", "creator")
+    else:
+        queryset = related(queryset)
     try:
         document = queryset.get(slug=slug)
     except queryset.model.DoesNotExist:

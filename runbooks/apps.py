@@ -8,7 +8,7 @@ class RunbooksConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from runbooks import audit, pagecache, tasks  # noqa: F401  connect their signals
+        from runbooks import audit, tasks  # noqa: F401  connect their signals
         from runbooks.api import schema  # noqa: F401  registers the OpenAPI auth extension
 
         if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):

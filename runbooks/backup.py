@@ -26,7 +26,6 @@ from django.core.exceptions import ValidationError
 from django.core.management.color import no_style
 from django.core.serializers.base import DeserializationError
 from django.db import DatabaseError, connection, transaction
-from django.utils.dateparse import parse_datetime
 
 FORMAT, VERSION = "openops-export", 1
 MANIFEST = "manifest.json"
@@ -151,7 +150,6 @@ def import_all(folder: Path, *, merge: bool = False, progress=None) -> dict[str,
     """Load an export into this database, all of it or nothing. Refuses a database that holds
     any of the exported kinds of rows unless `merge`; a merge is refused when any id already
     exists (ids are kept, so they must not collide)."""
-    from runbooks.models import Document
     from runbooks.search import entries
 
     files = _manifest(Path(folder))
@@ -163,7 +161,7 @@ def import_all(folder: Path, *, merge: bool = False, progress=None) -> dict[str,
                 + ", ".join(occupied[:5])
                 + " rows): import into an empty database, or pass --merge."
             )
-    counts, pages = {}, {}
+    counts = {}
     try:
         with transaction.atomic(), connection.constraint_checks_disabled():
             for label, path in files:
@@ -175,8 +173,6 @@ def import_all(folder: Path, *, merge: bool = False, progress=None) -> dict[str,
                     if model is get_user_model():
                         loaded.object.password = make_password(None)
                     loaded.save()
-                if label == "runbooks.document":
-                    pages = {row["pk"]: row["fields"]["page_changed_at"] for row in rows}
                 counts[label] = len(rows)
                 if progress:
                     progress(label, len(rows))
@@ -184,7 +180,6 @@ def import_all(folder: Path, *, merge: bool = False, progress=None) -> dict[str,
                 table_names=[apps.get_model(label)._meta.db_table for label, _ in files]
             )
             _reset_sequences([apps.get_model(label) for label, _ in files])
-            _restore_page_stamps(Document, pages)
             entries.rebuild()
     except (DeserializationError, ValidationError, DatabaseError, KeyError, TypeError) as exc:
         raise BackupError(f"The export could not be loaded, nothing was imported: {exc}") from exc
@@ -242,11 +237,3 @@ def _reset_sequences(models) -> None:
     with connection.cursor() as cursor:
         for sql in statements:
             cursor.execute(sql)
-
-
-def _restore_page_stamps(document_model, pages: dict) -> None:
-    """Loading tags and linked alerts touched the pages; they show what they showed before."""
-    stamps = [
-        document_model(pk=pk, page_changed_at=parse_datetime(stamp)) for pk, stamp in pages.items()
-    ]
-    document_model.objects.bulk_update(stamps, ["page_changed_at"], batch_size=500)

@@ -5,9 +5,8 @@ from an alert link before they sign in. Their page is the same bytes for everyon
 in the cache (Redis when CACHE_URL is set, so every gunicorn worker and every instance agree)
 under a key made of what it shows:
 
-- the document and its `page_changed_at`, which every write that changes what the page shows
-  moves on (`Document.save`, the signals below for what hangs off a document and for the other
-  documents a page names, and `touch` in the few bulk updates that bypass both);
+- the document and its `page_changed_at`, which moves on with every write that changes what
+  the page shows (see "One rule" below);
 - the query string (an alert link's banner and placeholders);
 - the minute, so relative times ("3 minutes ago") and the review-due state are never older
   than a minute;
@@ -18,44 +17,106 @@ rendering; a request that repeats the page's ETag (or is not modified since) get
 Signed-in readers, and anonymous visitors with a session or pending messages, never meet the
 cache. Only pages anonymous visitors may see are ever stored, and the check runs before every
 hit, so a document made private is gone from the cache the moment it is.
+
+One rule keeps the pages fresh: every service that changes what a page shows says so with
+`touch(ids)` (`naming=True` when what changed is shown on other pages too: a title, a status,
+who may read it), and runs as a `services.base.changes_pages` service. The pages it touches,
+and those the services it calls touch, wait in `stamping_once` and are stamped by one UPDATE
+at its end, inside its transaction: the new stamps commit with the change, so no page is
+served stale once the change is seen, and one edit writes each stamp once. There are no
+signal receivers and no `save()` override: what is not a service does not change pages
+(commands, tasks and the admin call the services too).
 """
 
 import hashlib
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 
 from django.conf import settings
 from django.core.cache import cache as shared_cache
 from django.db.models import Q
-from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
-from django.dispatch import receiver
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.http import http_date, parse_http_date_safe, quote_etag
 
-from runbooks.models import (
-    ActionItem,
-    AlertRoute,
-    Comment,
-    Document,
-    Postmortem,
-    Provider,
-    Report,
-    Revision,
-    RouteChange,
-    RunbookUse,
-    Tag,
-)
+from runbooks.models import Document, Report, RunbookUse
 
 TIMEOUT = 120  # seconds; a key changes every minute anyway
 BYPASS_COOKIES = {settings.SESSION_COOKIE_NAME, "messages"}
 
 
-def touch(document_ids) -> None:
-    """What these documents' pages show changed: no cached page of theirs is served again."""
-    ids = [pk for pk in document_ids if pk]
-    if ids:
-        Document.objects.filter(pk__in=ids).update(page_changed_at=timezone.now())
+@dataclass
+class _Stamps:
+    """The pages a service touched, waiting for its end."""
+
+    pages: set[int] = field(default_factory=set)
+    naming: set[int] = field(default_factory=set)  # …and the pages naming these documents
+
+
+_pending: ContextVar[_Stamps | None] = ContextVar("openops_page_stamps", default=None)
+
+
+def touch(document_ids, *, naming: bool = False) -> None:
+    """What these documents' pages show changed (with `naming`, also what the pages that name
+    them show of them): no cached page of theirs is served again. Within `stamping_once` the
+    stamps wait for its end; elsewhere they are written now."""
+    ids = {pk for pk in document_ids if pk}
+    pending = _pending.get()
+    if pending is None:
+        _stamp(ids, ids if naming else set())
+        return
+    pending.pages |= ids
+    if naming:
+        pending.naming |= ids
+
+
+@contextmanager
+def stamping_once():
+    """Collect every `touch` inside and write the stamps with one UPDATE at the end (none if
+    it fails). Nested, the outermost writes. Run it inside the transaction it stamps for."""
+    if _pending.get() is not None:
+        yield
+        return
+    stamps = _Stamps()
+    token = _pending.set(stamps)
+    try:
+        yield
+    finally:
+        _pending.reset(token)
+    _stamp(stamps.pages, stamps.naming)
+
+
+def _stamp(pages: set[int], naming: set[int]) -> None:
+    if not pages and not naming:
+        return
+    which = Q(pk__in=pages)
+    if naming:  # as they are now, at the end of the write: asked in the same statement
+        uses = RunbookUse.objects
+        reports = Report.objects
+        which |= (
+            Q(pk__in=uses.filter(runbook_id__in=naming).values("postmortem_id"))
+            | Q(pk__in=uses.filter(postmortem_id__in=naming).values("runbook_id"))
+            | Q(pk__in=reports.filter(subject_id__in=naming).values("pk"))
+            | Q(pk__in=reports.filter(pk__in=naming).values("subject_id"))
+        )
+    Document.objects.filter(which).update(page_changed_at=timezone.now())
+
+
+def naming(pk: int) -> list[int]:
+    """The documents whose pages name document `pk` (its title and link, its revision, and
+    whether the reader may see it): the post-mortems that used it (or the runbooks it used),
+    the reports about it (or the runbook it is about). Read at once, for a document about to
+    go; `touch(…, naming=True)` asks the same at the end of the write."""
+    uses = RunbookUse.objects.filter(Q(runbook_id=pk) | Q(postmortem_id=pk))
+    reports = Report.objects.filter(Q(subject_id=pk) | Q(pk=pk))
+    pairs = [
+        *uses.values_list("runbook_id", "postmortem_id"),
+        *reports.values_list("pk", "subject_id"),
+    ]
+    return sorted({i for pair in pairs for i in pair if i} - {pk})
 
 
 def cacheable(request) -> bool:
@@ -123,92 +184,3 @@ def _code_version() -> str:
                 digest.update(path.name.encode())
                 digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
-
-
-# --- What changes a page ---------------------------------------------------------------------
-
-
-@receiver([post_save, post_delete], sender=Revision)
-@receiver([post_save, post_delete], sender=Comment)
-def _of_document(sender, instance, **kwargs):
-    touch([instance.document_id])
-
-
-@receiver([post_save, post_delete], sender=AlertRoute)
-@receiver([post_save, post_delete], sender=RouteChange)
-def _of_runbook(sender, instance, **kwargs):
-    touch([instance.runbook_id])
-
-
-@receiver([post_save, post_delete], sender=RunbookUse)
-def _of_use(sender, instance, **kwargs):
-    touch([instance.runbook_id, instance.postmortem_id])
-
-
-# What a page shows of another document it names (a report's runbook, a post-mortem's runbooks,
-# a runbook's post-mortems and reports): its title and link, its revision, and whether the
-# reader may see it at all. A change of any of these moves the stamps of the pages naming it.
-NAMED = {"title", "slug", "status", "visibility", "embargo_until", "current_revision"}
-
-
-@receiver(post_save)
-def _named_elsewhere(sender, instance, created, update_fields=None, **kwargs):
-    if created or not isinstance(instance, Document):
-        return
-    if update_fields is None or NAMED & set(update_fields):
-        touch(naming(instance.pk))
-
-
-@receiver(pre_delete)
-def _named_document_deleted(sender, instance, **kwargs):
-    if isinstance(instance, Document):  # reports keep no link to it (SET_NULL sends nothing)
-        touch(naming(instance.pk))
-
-
-def naming(pk: int) -> list[int]:
-    """The documents whose pages name document `pk`: the post-mortems that used it (or the
-    runbooks it used), the reports about it (or the runbook it is about)."""
-    uses = RunbookUse.objects.filter(Q(runbook_id=pk) | Q(postmortem_id=pk))
-    reports = Report.objects.filter(Q(subject_id=pk) | Q(pk=pk))
-    pairs = [
-        *uses.values_list("runbook_id", "postmortem_id"),
-        *reports.values_list("pk", "subject_id"),
-    ]
-    return sorted({i for pair in pairs for i in pair if i} - {pk})
-
-
-@receiver([post_save, post_delete], sender=ActionItem)
-def _of_action_item(sender, instance, **kwargs):
-    touch([instance.postmortem_id])
-
-
-@receiver([post_save, post_delete], sender=Report)
-def _of_report(sender, instance, **kwargs):
-    touch([instance.subject_id])  # the runbook's page counts its reports
-
-
-@receiver(m2m_changed, sender=Postmortem.alerts.through)
-def _alerts_linked(sender, instance, action, pk_set, **kwargs):
-    if action.startswith("post_") and isinstance(instance, Document):
-        touch([instance.pk])
-
-
-@receiver(m2m_changed, sender=Document.tags.through)
-def _tags_changed(sender, instance, action, pk_set, **kwargs):
-    if action.startswith("post_"):
-        if isinstance(instance, Document):
-            touch([instance.pk])
-        else:  # a tag's documents changed
-            touch(pk_set or [])
-
-
-@receiver(post_save, sender=Tag)
-def _tag_renamed(sender, instance, created, **kwargs):
-    if not created:
-        touch(instance.documents.values_list("pk", flat=True))
-
-
-@receiver(post_save, sender=Provider)
-def _provider_renamed(sender, instance, created, **kwargs):
-    if not created:
-        touch(instance.documents.values_list("pk", flat=True))

@@ -96,7 +96,10 @@ def token_may_send_alerts(token) -> bool:
     return from_scope and (token.user is None or may_send_alerts(token.user, token.provider))
 
 
-def can_manage_members(user, provider) -> bool:
+def administers(user, provider) -> bool:
+    """A provider's admin: its members with the admin role, and the site's operators
+    (superusers). The one rule for its members, its tokens, its status page and its chat
+    rooms; moderators (staff) are not admins of providers."""
     return user.is_authenticated and (user.is_superuser or has_role(user, provider.pk, Role.ADMIN))
 
 
@@ -142,6 +145,11 @@ def can_change_route(user, route) -> bool:
     if user.is_staff or (route.created_by_id is not None and route.created_by_id == user.pk):
         return True
     return route.provider_id is not None and has_role(user, route.provider_id, Role.EDITOR)
+
+
+def can_relabel_tags(user) -> bool:
+    """Tags are shared by every provider: moderators (staff) relabel them."""
+    return user.is_authenticated and user.is_staff
 
 
 # --- Comments ----------------------------------------------------------------------------------

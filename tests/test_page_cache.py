@@ -18,6 +18,7 @@ from runbooks.services import (
     people,
     postmortems,
     routes,
+    tags,
 )
 from tests.conftest import client_for
 
@@ -86,7 +87,7 @@ def _route(runbook):
 
 # Anonymous pages show community routes (below), but neither a provider's routes, nor reviews,
 # nor report counts (signed-in readers see those, and their pages are never cached); the
-# signals touch the page for them all the same.
+# services touch the page for them all the same.
 WRITES = {
     # name: (write(runbook, world), text that must appear, text that must disappear)
     "new revision": (
@@ -111,9 +112,7 @@ WRITES = {
         None,
     ),
     "tag renamed": (
-        lambda rb, w: Tag(
-            pk=Tag.objects.get(slug="ceph").pk, slug="ceph", label="Ceph (RADOS)"
-        ).save(),
+        lambda rb, w: tags.relabel_tag(Tag.objects.get(slug="ceph"), "Ceph (RADOS)", actor=SYSTEM),
         "Ceph (RADOS)",
         None,
     ),

@@ -1,8 +1,8 @@
 """The documents API: one viewset class per kind, made from the kind's registry entry.
 
-Access goes through `runbooks.access` (the same helper as the pages) and `DocumentActions`
-(one DRF permission mapping each action to the same rules); writes go through
-`runbooks.services.documents`.
+Access goes through `runbooks.access.get_document` (the same helper as the pages, each action
+named as the pages name it: `DOCUMENT_ACTIONS`), its refusals in the API's words
+(`api_refusals`); writes go through `runbooks.services.documents`.
 """
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -11,7 +11,7 @@ from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotAuthenticated, NotFound, ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
@@ -24,7 +24,7 @@ from runbooks.services import documents as document_services
 from . import serializers as s
 from .comments import CommentActions
 from .errors import PreconditionFailed
-from .permissions import DocumentActions, SignedInToWrite, TokenScopes
+from .permissions import DOCUMENT_ACTIONS, SignedInToWrite, TokenScopes, api_refusals
 from .postmortems import ActionItemActions
 from .runbooks import ReviewAction
 
@@ -55,34 +55,34 @@ class DocumentViewSet(
     lookup_field = "slug"
     lookup_value_regex = r"[-a-zA-Z0-9_]+"
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
-    permission_classes = [TokenScopes, SignedInToWrite, DocumentActions]
+    permission_classes = [TokenScopes, SignedInToWrite]
     filter_backends = [*viewsets.GenericViewSet.filter_backends, OrderingFilter]
     ordering_fields = ["title", "created_at", "updated_at"]
     ordering = ["-updated_at", "pk"]
 
     def get_queryset(self):
+        return self._with_related(access.documents(self.request.user, self.kind))
+
+    def _with_related(self, documents):
+        """What the serializers read, fetched with the documents (as the caller may see it)."""
         user = self.request.user
         related = [p(user) if callable(p) else p for p in KINDS[self.kind].api_prefetch]
-        return (
-            access.documents(user, self.kind)
-            .select_related("provider", "creator", "current_revision")
-            .prefetch_related(Prefetch("tags", queryset=Tag.objects.only("slug")), *related)
+        return documents.select_related("provider", "creator", "current_revision").prefetch_related(
+            Prefetch("tags", queryset=Tag.objects.only("slug")), *related
         )
 
     def get_object(self):
-        """The visible document (404; 401 for an anonymous caller, since signing in might
-        help), then the action's rule (403), like the pages."""
-        try:
-            document = self.get_queryset().get(slug=self.kwargs["slug"])
-        except self.get_queryset().model.DoesNotExist:
-            access.refused(self.request.user, self.kind, self.kwargs["slug"])
-            if not self.request.user.is_authenticated:
-                raise NotAuthenticated(
-                    "Sign in (or send a token) to see this, if it exists."
-                ) from None
-            raise NotFound() from None
-        self.check_object_permissions(self.request, document)
-        return document
+        """The document through `access.get_document`, like the pages: what the caller may not
+        see is a 404 (401 when anonymous), what they may see but not do a 403."""
+        action = DOCUMENT_ACTIONS.get(self.action, access.VIEW)
+        with api_refusals(self.request):
+            return access.get_document(
+                self.request.user,
+                self.kind,
+                self.kwargs["slug"],
+                action,
+                related=self._with_related,
+            )
 
     def _read(self, document, status_code=status.HTTP_200_OK, headers=None):
         document = self.get_queryset().get(pk=document.pk)  # fresh, with its relations

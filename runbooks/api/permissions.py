@@ -1,6 +1,12 @@
-"""Who may call what. Document-level rules live in runbooks.visibility; this adds token scopes
-and the rule that writing needs someone signed in."""
+"""Who may call what. Document-level rules live in runbooks.visibility and are asked through
+runbooks.access, as the pages ask them; this adds token scopes, the rule that writing needs
+someone signed in, and the API's words for a refusal (`api_refusals`)."""
 
+from contextlib import contextmanager
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from rest_framework import exceptions
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from runbooks import access
@@ -16,6 +22,23 @@ DOCUMENT_ACTIONS = {
     "publish": access.PUBLISH,
     "destroy": access.DELETE,
 }
+
+
+@contextmanager
+def api_refusals(request):
+    """The access helper's refusals as the API answers them: what the caller may not see (404)
+    is a 401 for an anonymous caller, since signing in might help, and a 404 for anyone else;
+    what they may see but not do is a 403 with the rule's reason."""
+    try:
+        yield
+    except Http404:
+        if not request.user.is_authenticated:
+            raise exceptions.NotAuthenticated(
+                "Sign in (or send a token) to see this, if it exists."
+            ) from None
+        raise exceptions.NotFound() from None
+    except PermissionDenied as refusal:
+        raise exceptions.PermissionDenied(str(refusal) or None) from None
 
 
 def token_of(request) -> Token | None:
@@ -43,17 +66,6 @@ class SignedInToWrite(BasePermission):
         return request.method in SAFE_METHODS or bool(
             request.user and request.user.is_authenticated
         )
-
-
-class DocumentActions(BasePermission):
-    """The document rules of `runbooks.access`, by viewset action (403 with the reason)."""
-
-    def has_object_permission(self, request, view, obj) -> bool:
-        action = DOCUMENT_ACTIONS.get(view.action, access.VIEW)
-        if access.allows(request.user, action, obj):
-            return True
-        self.message = access.RULES[action][1]
-        return False
 
 
 class RouteActions(BasePermission):

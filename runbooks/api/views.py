@@ -1,6 +1,7 @@
 """API viewsets besides documents (runbooks.api.documents): tags, providers, alert routes, the
 resolver and received alerts. The behaviour lives in services and querysets."""
 
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -21,18 +22,7 @@ from runbooks.models import Alert, AlertRoute, Provider, Tag
 from runbooks.services import routes as route_services
 
 from . import serializers as s
-from .permissions import RouteActions, SignedInToWrite, TokenScopes, token_of
-
-
-def _fetch_or_refuse(queryset, request, **lookup):
-    """Visible object or a refusal that says nothing about whether it exists: 401 for anonymous
-    callers (signing in might help), 404 for everyone else."""
-    try:
-        return queryset.get(**lookup)
-    except queryset.model.DoesNotExist:
-        if not request.user.is_authenticated:
-            raise NotAuthenticated("Sign in (or send a token) to see this, if it exists.") from None
-        raise NotFound() from None
+from .permissions import RouteActions, SignedInToWrite, TokenScopes, api_refusals, token_of
 
 
 class TagViewSet(viewsets.ReadOnlyModelViewSet):
@@ -70,7 +60,8 @@ class AlertRouteViewSet(viewsets.ModelViewSet):
         )
 
     def get_object(self):
-        route = _fetch_or_refuse(self.get_queryset(), self.request, pk=self.kwargs["pk"])
+        with api_refusals(self.request):  # says nothing about whether it exists
+            route = get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
         self.check_object_permissions(self.request, route)
         return route
 

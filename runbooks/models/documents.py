@@ -129,8 +129,8 @@ class Document(models.Model):
     embargo_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    # When what the document's page shows last changed: its own fields (every save) or what
-    # hangs off it (revisions, routes, comments…: `runbooks.pagecache`). Keys its cached page.
+    # When what the document's page shows last changed: moved on by the services that change
+    # it (`runbooks.pagecache.touch`). Keys its cached page.
     page_changed_at = models.DateTimeField(default=timezone.now)
 
     objects = DocumentQuerySet.as_manager()
@@ -144,12 +144,6 @@ class Document(models.Model):
 
     def __str__(self) -> str:
         return self.title
-
-    def save(self, *args, **kwargs):
-        self.page_changed_at = timezone.now()
-        if kwargs.get("update_fields") is not None:
-            kwargs["update_fields"] = {*kwargs["update_fields"], "page_changed_at"}
-        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse(f"{self.kind}-detail", args=[self.slug])

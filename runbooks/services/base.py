@@ -1,14 +1,17 @@
-"""What every service shares: the two ways a write is refused, and the acting user's check.
+"""What every service shares: the two ways a write is refused, the acting user's check, and
+the transaction of a service that changes what pages show.
 
 `SYSTEM`, the actor of commands and tasks, lives in `runbooks.actors` (below the audit log,
 which needs it too); this module does not re-export it.
 """
 
 from collections.abc import Callable
+from functools import wraps
 
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 
-from runbooks import actors
+from runbooks import actors, pagecache
 
 
 class NotAllowed(PermissionDenied):
@@ -37,3 +40,16 @@ def require(actor, rule: Callable[..., bool], *args, message: str) -> None:
 def user_or_none(actor):
     """The user to record as author or creator: None for the system."""
     return None if actor is actors.SYSTEM else actor
+
+
+def changes_pages(service):
+    """A service that changes what document pages show (`transaction.atomic` and more): the
+    pages it touches (`pagecache.touch`), and those the services it calls touch, are stamped
+    by one UPDATE at its end, inside its transaction, so the stamps commit with the change."""
+
+    @wraps(service)
+    def run(*args, **kwargs):
+        with transaction.atomic(), pagecache.stamping_once():
+            return service(*args, **kwargs)
+
+    return run

@@ -17,8 +17,8 @@ from django.utils.html import escape
 
 from runbooks import inputs, links, outgoing
 from runbooks.kinds.events import EVENT_KINDS, place
-from runbooks.models import ChatDelivery, ChatTarget, Document, Event, Role
-from runbooks.visibility import has_role
+from runbooks.models import ChatDelivery, ChatTarget, Document, Event
+from runbooks.visibility import administers
 
 from .base import require, user_or_none
 
@@ -42,13 +42,15 @@ def reachable_publicly(url: str) -> bool:
     return all(ipaddress.ip_address(info[4][0]).is_global for info in infos)
 
 
-def _may_configure(user, provider) -> bool:
-    return user.is_authenticated and has_role(user, provider.pk, Role.ADMIN)
+def require_admin(provider, *, actor) -> None:
+    """NotAllowed unless `actor` administers `provider` (`visibility.administers`): asked by
+    the services here, and by the page before it shows the rooms."""
+    require(actor, administers, provider, message=ADMINS_ONLY)
 
 
 @transaction.atomic
 def add_target(provider, *, actor, kind, name, url, room_id="", access_token="", events=()):
-    require(actor, _may_configure, provider, message=ADMINS_ONLY)
+    require_admin(provider, actor=actor)
     if kind not in ChatTarget.Kind.values:
         raise ValidationError({"kind": "A Matrix room or a JSON webhook."})
     if not inputs.is_http_url(url):
@@ -74,7 +76,7 @@ def add_target(provider, *, actor, kind, name, url, room_id="", access_token="",
 
 @transaction.atomic
 def remove_target(target: ChatTarget, *, actor) -> None:
-    require(actor, _may_configure, target.provider, message=ADMINS_ONLY)
+    require_admin(target.provider, actor=actor)
     target.delete()
 
 

@@ -6,17 +6,16 @@ import re
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils import timezone
 
-from runbooks import audit, inputs, markdown
+from runbooks import audit, inputs, markdown, pagecache
 from runbooks.actors import SYSTEM
 from runbooks.models import ROLE_RANK, Comment, Document, Event, Provider, roles_of
 from runbooks.search import entries
 from runbooks.visibility import can_comment, can_moderate
 
 from . import events
-from .base import NotAllowed, require, user_or_none
+from .base import NotAllowed, changes_pages, require, user_or_none
 
 MAX_BODY = 20_000  # characters
 MAX_MENTIONS = 20
@@ -81,7 +80,7 @@ def _parent(document: Document, parent) -> Comment | None:
     return parent
 
 
-@transaction.atomic
+@changes_pages
 def add_comment(document: Document, *, actor, body, parent=None, section: str = "") -> Comment:
     """A comment on the document's current revision, optionally anchored to one of its
     sections, or a reply to a thread's first comment."""
@@ -102,6 +101,7 @@ def add_comment(document: Document, *, actor, body, parent=None, section: str = 
     entries.reindex(document)
     events.record(Event.Kind.COMMENT, document, actor=actor, comment=comment)
     events.watch_as_author(actor, document)
+    pagecache.touch([document.pk])
     return comment
 
 
@@ -112,7 +112,7 @@ def _own(comment: Comment, actor, doing: str) -> None:
         raise ValidationError({"body": "This comment was deleted."})
 
 
-@transaction.atomic
+@changes_pages
 def edit_comment(comment: Comment, *, actor, body) -> Comment:
     _own(comment, actor, "edits")
     comment.body, comment.html = _body(body)
@@ -120,10 +120,11 @@ def edit_comment(comment: Comment, *, actor, body) -> Comment:
     comment.save(update_fields=["body", "html", "edited_at"])
     comment.mentions.set(_mentions(comment.body, comment.document))
     entries.reindex(comment.document)
+    pagecache.touch([comment.document_id])
     return comment
 
 
-@transaction.atomic
+@changes_pages
 def delete_comment(comment: Comment, *, actor) -> Comment:
     """Its text goes; the thread keeps its place ("deleted") so replies still read in order."""
     _own(comment, actor, "deletes")
@@ -138,10 +139,11 @@ def delete_comment(comment: Comment, *, actor) -> Comment:
     comment.save(update_fields=["body", "html", "deleted_at"])
     comment.mentions.clear()
     entries.reindex(comment.document)
+    pagecache.touch([comment.document_id])
     return comment
 
 
-@transaction.atomic
+@changes_pages
 def hide_comment(comment: Comment, *, actor, reason) -> Comment:
     """Out of every list, count and feed; its author and moderators still see it, marked."""
     require(actor, can_moderate, comment.document, message="Only moderators hide comments.")
@@ -155,13 +157,15 @@ def hide_comment(comment: Comment, *, actor, reason) -> Comment:
     )
     comment.save(update_fields=["hidden_at", "hidden_by", "hidden_reason"])
     entries.reindex(comment.document)  # a hidden comment is searched no more
+    pagecache.touch([comment.document_id])
     return comment
 
 
-@transaction.atomic
+@changes_pages
 def unhide_comment(comment: Comment, *, actor) -> Comment:
     require(actor, can_moderate, comment.document, message="Only moderators show comments again.")
     comment.hidden_at, comment.hidden_by, comment.hidden_reason = None, None, ""
     comment.save(update_fields=["hidden_at", "hidden_by", "hidden_reason"])
     entries.reindex(comment.document)  # searched again
+    pagecache.touch([comment.document_id])
     return comment

@@ -25,7 +25,7 @@ from runbooks.visibility import (
 )
 
 from . import events
-from .base import EditConflict, require, user_or_none
+from .base import EditConflict, changes_pages, require, user_or_none
 from .kinds import AUDIENCE_CHANGES, relation_saver
 from .tags import checked_tags, set_tags
 
@@ -111,7 +111,7 @@ def current_number(document: Document) -> int:
 # --- Create -----------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@changes_pages
 def create_document(
     *,
     actor,
@@ -198,7 +198,7 @@ def _lock(document: Document) -> Document:
     )
 
 
-@transaction.atomic
+@changes_pages
 def edit_document(
     document: Document,
     *,
@@ -267,6 +267,7 @@ def edit_document(
     if revision is not None:
         events.record(Event.Kind.REVISION, document, actor=actor, revision=revision)
         events.watch_as_author(actor, document)
+    pagecache.touch([document.pk], naming=True)
     return revision
 
 
@@ -344,7 +345,7 @@ def restore_revision(document: Document, number: int, *, actor, base_revision: i
 # --- Life cycle -------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@changes_pages
 def set_status(document: Document, status: str, *, actor) -> Document:
     """Move the document to `status`; releasing it, or taking it back, needs publish rights."""
     if status not in Status.values:
@@ -363,10 +364,11 @@ def set_status(document: Document, status: str, *, actor) -> Document:
         document.save(update_fields=["status", "updated_at"])
     if asked:
         events.record(Event.Kind.REVIEW_REQUESTED, document, actor=actor)
+    pagecache.touch([document.pk], naming=True)
     return document
 
 
-@transaction.atomic
+@changes_pages
 def publish(
     document: Document,
     *,
@@ -395,6 +397,7 @@ def publish(
     if embargo_until is not None:
         detail["embargo_until"] = embargo_until.isoformat()
     audit.record(audit.Action.PUBLISHED, actor=actor, document=document, detail=detail)
+    pagecache.touch([document.pk], naming=True)
     return document
 
 
@@ -405,9 +408,10 @@ def _audience_change(document: Document, changing: bool = True):
     return around(document) if around and changing else nullcontext()
 
 
-@transaction.atomic
+@changes_pages
 def delete_document(document: Document, *, actor) -> None:
     require(actor, can_delete, document, message="Only admins of its provider delete it.")
+    pagecache.touch(pagecache.naming(document.pk))  # read now: they stop naming it
     audit.record(
         audit.Action.DELETED, actor=actor, document=document, detail={"kind": document.kind}
     )

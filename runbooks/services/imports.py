@@ -4,14 +4,13 @@ routes its alert name to it. The file layout itself is read and written by runbo
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 
-from runbooks import markdown
+from runbooks import markdown, pagecache
 from runbooks.actors import SYSTEM
 from runbooks.choices import Kind
 from runbooks.models import AlertRoute, Provider, Runbook
 
-from .base import NotAllowed
+from .base import NotAllowed, changes_pages
 from .documents import add_revision, create_document, current_number, unique_slug
 from .routes import save_route
 
@@ -49,7 +48,7 @@ def _check_import_names(component: str, source_name: str) -> None:
         raise ValidationError({"source_name": "The file name needs 1 to 200 characters."})
 
 
-@transaction.atomic
+@changes_pages
 def import_runbook(
     *,
     actor,
@@ -110,6 +109,7 @@ def _set_import_source(runbook: Runbook, *, source_name: str, front_matter: str)
     runbook.source_name = source_name
     runbook.front_matter = front_matter
     runbook.save(update_fields=["source_name", "front_matter", "updated_at"])
+    pagecache.touch([runbook.pk])
     return True
 
 

@@ -84,7 +84,7 @@ def process(entry_id: int) -> None:
         parsed = _parse_pending(entry_id)
         if parsed is None:
             return  # gone, done, or given up on
-        with transaction.atomic():
+        with transaction.atomic(), pagecache.stamping_once():  # the pages stamped at its end
             entry = (
                 InboxEntry.objects.select_for_update()
                 .select_related("provider")
@@ -223,15 +223,17 @@ def _freshness(provider, new: list[Alert], now) -> None:
     newly = [r.pk for r in runbooks if r.pk in critical and r.critical_since is None]
     if newly:  # the first critical alert of these runbooks
         Runbook.objects.filter(pk__in=newly).update(critical_since=now)
-        pagecache.touch(newly)
+    capped = []
     for runbook in runbooks:
         if runbook.pk in critical and runbook.review_interval_days > CRITICAL_REVIEW_DAYS:
             runbook.review_interval_days = CRITICAL_REVIEW_DAYS
             runbook.review_due_at = runbook.compute_review_due()
             runbook.save(update_fields=["review_interval_days", "review_due_at"])
+            capped.append(runbook.pk)
         if runbook.stale:
             key = f"stale-fired:{runbook.pk}:{provider.pk}:{now:%Y-%m-%d}"
             events.record(Event.Kind.STALE_FIRED, runbook, provider=provider, key=key)
+    pagecache.touch([*newly, *capped])
 
 
 def _deduplicate(alerts: list[payloads.ParsedAlert]) -> dict:

@@ -5,18 +5,26 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import slugify
 
-from runbooks import audit, inputs
+from runbooks import audit, inputs, pagecache
 from runbooks.models import Membership, Provider, Role
-from runbooks.visibility import can_manage_members
+from runbooks.visibility import administers
 
-from .base import require
+from .base import changes_pages, require
+
+ADMINS_ONLY = "Only the provider's admins do this."
+
+
+def require_admin(provider: Provider, *, actor) -> None:
+    """NotAllowed unless `actor` administers `provider` (`visibility.administers`): asked by
+    every service here that changes a provider, and by its pages before they show a form."""
+    require(actor, administers, provider, message=ADMINS_ONLY)
 
 
 def _is_superuser(user) -> bool:
     return user.is_authenticated and user.is_superuser
 
 
-@transaction.atomic
+@changes_pages
 def create_provider(
     slug: str, name: str, website: str = "", *, actor, status_page_url: str | None = None
 ) -> tuple[Provider, bool]:
@@ -28,13 +36,16 @@ def create_provider(
     defaults = {"name": name, "website": _http_url(website, "website")}
     if status_page_url is not None:
         defaults["status_page_url"] = _http_url(status_page_url, "status_page_url")
-    return Provider.objects.update_or_create(slug=slug, defaults=defaults)
+    provider, created = Provider.objects.update_or_create(slug=slug, defaults=defaults)
+    if not created:  # its documents' pages show its name
+        pagecache.touch(provider.documents.values_list("pk", flat=True))
+    return provider, created
 
 
 @transaction.atomic
 def set_status_page(provider: Provider, url: str, *, actor) -> Provider:
     """The provider's public status page, which its alert pages link to ("" for none)."""
-    require(actor, can_manage_members, provider, message="Only the provider's admins do this.")
+    require_admin(provider, actor=actor)
     provider.status_page_url = _http_url(url.strip(), "status_page_url")
     provider.save(update_fields=["status_page_url"])
     return provider
@@ -54,7 +65,7 @@ def _http_url(value: str, field: str) -> str:
 def set_membership(provider: Provider, user, role: str, *, actor, from_claim: bool = False):
     """Give `user` `role` at `provider`, updating the role of an existing membership. A
     membership set here (not `from_claim`) is no longer the identity provider's to remove."""
-    require(actor, can_manage_members, provider, message="Only the provider's admins do this.")
+    require_admin(provider, actor=actor)
     if role not in Role.values:
         raise ValidationError(f"{role!r} is not a role: use one of {', '.join(Role.values)}.")
     membership = Membership.objects.filter(user=user, provider=provider).first()
@@ -75,7 +86,7 @@ def set_membership(provider: Provider, user, role: str, *, actor, from_claim: bo
 @transaction.atomic
 def remove_membership(provider: Provider, user, *, actor) -> bool:
     """End `user`'s membership at `provider`; False when there was none."""
-    require(actor, can_manage_members, provider, message="Only the provider's admins do this.")
+    require_admin(provider, actor=actor)
     membership = Membership.objects.filter(user=user, provider=provider).first()
     if membership is None:
         return False

@@ -7,7 +7,6 @@ from datetime import date, timedelta
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -27,7 +26,7 @@ from runbooks.models import (
 from runbooks.visibility import can_edit
 
 from . import events
-from .base import require
+from .base import changes_pages, require
 
 EDIT_DENIED = "You may read this post-mortem but not change its action items."
 FIELDS = ("title", "owner", "due_date", "status", "tracker_url")
@@ -78,17 +77,18 @@ def _checked(postmortem: Postmortem, values: dict) -> dict:
     return checked
 
 
-@transaction.atomic
+@changes_pages
 def add_action_item(postmortem: Postmortem, *, actor, **values) -> ActionItem:
     require(actor, can_edit, postmortem, message=EDIT_DENIED)
     checked = _checked(postmortem, {"title": "", **values})
     item = ActionItem.objects.create(postmortem=postmortem, **checked)
     if item.owner_id:
         events.record(Event.Kind.ACTION_ASSIGNED, postmortem, actor=actor, action_item=item)
+    pagecache.touch([postmortem.pk])
     return item
 
 
-@transaction.atomic
+@changes_pages
 def change_action_item(item: ActionItem, *, actor, **values) -> ActionItem:
     require(actor, can_edit, item.postmortem, message=EDIT_DENIED)
     owner_before = item.owner_id
@@ -97,6 +97,7 @@ def change_action_item(item: ActionItem, *, actor, **values) -> ActionItem:
     item.save()
     if item.owner_id and item.owner_id != owner_before:
         events.record(Event.Kind.ACTION_ASSIGNED, item.postmortem, actor=actor, action_item=item)
+    pagecache.touch([item.postmortem_id])
     return item
 
 
@@ -133,7 +134,7 @@ def _use(actor, postmortem: Postmortem, use: dict) -> RunbookUse:
     )
 
 
-@transaction.atomic
+@changes_pages
 def set_runbooks_used(postmortem: Postmortem, uses: list[dict], *, actor) -> list[RunbookUse]:
     """Replace the runbooks used, each pinned to a revision with a verdict. An `outdated` or
     `wrong` verdict on a runbook's current revision marks that runbook for review."""
@@ -217,7 +218,7 @@ def count_lifted_verdicts(now=None, within: timedelta = timedelta(days=1)) -> No
         count_verdicts(postmortem, before=before, when=postmortem.embargo_until)
 
 
-@transaction.atomic
+@changes_pages
 def set_linked_alerts(postmortem: Postmortem, alert_ids: list[int], *, actor) -> None:
     """Link alerts the actor may see that the post-mortem's provider received."""
     require(actor, can_edit, postmortem, message=EDIT_DENIED)
@@ -226,3 +227,4 @@ def set_linked_alerts(postmortem: Postmortem, alert_ids: list[int], *, actor) ->
     if len(found) != len(set(alert_ids)):
         raise ValidationError({"alerts": "Only alerts your provider received can be linked."})
     postmortem.alerts.set(found)
+    pagecache.touch([postmortem.pk])

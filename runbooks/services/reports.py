@@ -2,14 +2,13 @@
 those who may edit the report, and only to a runbook the actor may see."""
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 
 from runbooks import pagecache
 from runbooks.actors import SYSTEM
 from runbooks.models import Report, Runbook
 from runbooks.visibility import can_edit
 
-from .base import require
+from .base import changes_pages, require
 
 EDIT_DENIED = "You may read this report but not change it."
 
@@ -22,18 +21,20 @@ def _visible_runbook(actor, slug) -> Runbook:
     return runbook
 
 
-@transaction.atomic
+@changes_pages
 def set_runbook(report: Report, slug: str | None, *, actor) -> None:
     """The runbook the report concerns, at its current revision (`set_runbook_revision` may
     name an older one next); None or "" for none."""
     require(actor, can_edit, report, message=EDIT_DENIED)
     runbook = _visible_runbook(actor, slug) if slug else None
+    before = report.subject_id  # its page counts its reports
     report.subject = runbook
     report.subject_revision = runbook.current_revision if runbook else None
     report.save(update_fields=["subject", "subject_revision"])
+    pagecache.touch([report.pk, before, report.subject_id])
 
 
-@transaction.atomic
+@changes_pages
 def set_runbook_revision(report: Report, number: int | None, *, actor) -> None:
     """The revision of the report's runbook it concerns; None for the current one."""
     require(actor, can_edit, report, message=EDIT_DENIED)

@@ -7,13 +7,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from runbooks import alerting, audit
+from runbooks import alerting, audit, pagecache
 from runbooks.kinds.registry import KINDS
 from runbooks.models import AlertRoute, Document, Provider, RouteChange, RunbookMiss
 from runbooks.search import entries
 from runbooks.visibility import can_change_route, can_manage_route
 
-from .base import require, user_or_none
+from .base import changes_pages, require, user_or_none
 
 ROUTE_DENIED = (
     "Routes scoped to a provider are its editors'; community routes lead to community runbooks."
@@ -54,7 +54,7 @@ def _check_priority(priority) -> int:
     return priority
 
 
-@transaction.atomic
+@changes_pages
 def save_route(
     *,
     actor,
@@ -88,18 +88,20 @@ def save_route(
         _log(route, RouteChange.Action.REMOVED, actor, runbook_id=old_runbook_id)
         entries.reindex_runbook(old_runbook_id)
     entries.reindex_runbook(route.runbook_id)  # its alert names are searched
+    pagecache.touch([route.runbook_id, old_runbook_id])
     return route
 
 
-@transaction.atomic
+@changes_pages
 def delete_route(route: AlertRoute, *, actor) -> None:
     require(actor, can_change_route, route, message=CHANGE_DENIED)
     _log(route, RouteChange.Action.REMOVED, actor)
     route.delete()
     entries.reindex_runbook(route.runbook_id)
+    pagecache.touch([route.runbook_id])
 
 
-@transaction.atomic
+@changes_pages
 def restore_route(change: RouteChange, *, actor) -> AlertRoute:
     """Put a removed route back as it was (its creator is now whoever restores it)."""
     if change.action != RouteChange.Action.REMOVED:

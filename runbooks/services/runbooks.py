@@ -2,20 +2,20 @@
 
 from datetime import datetime
 
-from django.db import transaction
 from django.utils import timezone
 
+from runbooks import pagecache
 from runbooks.choices import Kind
 from runbooks.models import Event, Runbook
 from runbooks.visibility import can_edit
 
 from . import events
-from .base import require
+from .base import changes_pages, require
 from .documents import create_document
 from .routes import save_route
 
 
-@transaction.atomic
+@changes_pages
 def create_runbook(*, actor, alertname: str = "", matchers=(), **fields) -> Runbook:
     """Create a runbook; with `alertname`, also the route that makes `/r/<alertname>` open it
     (scoped to the runbook's provider, or a community route for a community runbook; only for
@@ -33,7 +33,7 @@ def create_runbook(*, actor, alertname: str = "", matchers=(), **fields) -> Runb
     return runbook
 
 
-@transaction.atomic
+@changes_pages
 def mark_reviewed(runbook: Runbook, *, actor, when: datetime | None = None) -> Runbook:
     """Record that someone checked the runbook is still right."""
     require(actor, can_edit, runbook, message="You may read this runbook but not review it.")
@@ -41,4 +41,5 @@ def mark_reviewed(runbook: Runbook, *, actor, when: datetime | None = None) -> R
     runbook.review_due_at = runbook.compute_review_due()
     runbook.save(update_fields=["reviewed_at", "review_due_at", "updated_at"])
     events.record(Event.Kind.REVIEWED, runbook, actor=actor)
+    pagecache.touch([runbook.pk])
     return runbook

@@ -6,7 +6,11 @@ from collections.abc import Iterable
 from django.core.exceptions import ValidationError
 from django.utils.text import slugify
 
+from runbooks import pagecache
 from runbooks.models import Document, Tag
+from runbooks.visibility import can_relabel_tags
+
+from .base import changes_pages, require
 
 MAX_TAGS = 20
 
@@ -69,3 +73,16 @@ def set_tags(document: Document, parsed: list[tuple[str, str]]) -> None:
         Tag.objects.get_or_create(slug=slug, defaults={"label": label})[0] for slug, label in parsed
     ]
     document.tags.set(tags)
+
+
+@changes_pages
+def relabel_tag(tag: Tag, label: str, *, actor) -> Tag:
+    """Show `tag` as `label` on every page that lists it; its slug (the tag) stays."""
+    require(actor, can_relabel_tags, message="Only moderators relabel tags.")
+    parsed = checked_tags([label])
+    if not parsed:
+        raise ValidationError({"tags": "A label needs a letter or a digit."})
+    tag.label = parsed[0][1]
+    tag.save(update_fields=["label"])
+    pagecache.touch(tag.documents.values_list("pk", flat=True))
+    return tag

@@ -11,7 +11,7 @@ from django.utils import timezone
 from runbooks import audit
 from runbooks.actors import SYSTEM
 from runbooks.models import USER_SCOPES, Provider, Scope, Token, hash_token
-from runbooks.visibility import can_manage_members, may_send_alerts, roles_of
+from runbooks.visibility import administers, may_send_alerts, roles_of
 
 from .base import NotAllowed
 
@@ -27,7 +27,7 @@ def _check_issuer(actor, user, provider, scopes: list[str]) -> None:
         pass
     elif user is not None and actor != user and not actor.is_superuser:
         raise NotAllowed("Tokens that act as a user are made by that user.")
-    elif user is None and not can_manage_members(actor, provider):
+    elif user is None and not administers(actor, provider):
         raise NotAllowed("Only the provider's admins make tokens that belong to it.")
     if user is not None and provider is not None and provider.pk not in roles_of(user):
         raise ValidationError(

@@ -4,12 +4,11 @@ its events (the access token is taken, never shown again)."""
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 
-from runbooks.models import ChatTarget, Provider, Role
+from runbooks.models import ChatTarget, Provider
 from runbooks.services import chat
-from runbooks.visibility import has_role
 
 
 class ChatTargetForm(forms.Form):
@@ -35,9 +34,9 @@ class ChatTargetForm(forms.Form):
 
 
 def _provider_for_admin(request, slug) -> Provider:
+    """The provider, if the user administers it (the service's rule: 403 otherwise)."""
     provider = get_object_or_404(Provider, slug=slug)
-    if not has_role(request.user, provider.pk, Role.ADMIN):
-        raise PermissionDenied(chat.ADMINS_ONLY)
+    chat.require_admin(provider, actor=request.user)
     return provider
 
 

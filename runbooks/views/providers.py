@@ -10,7 +10,7 @@ from datetime import timedelta
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Count, F, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -22,14 +22,13 @@ from runbooks.models import (
     Document,
     Postmortem,
     Provider,
-    Role,
     Runbook,
     roles_of,
 )
 from runbooks.services import people
 from runbooks.views.documents import grouped_by_kind
 from runbooks.views.notifications import watch_state
-from runbooks.visibility import has_role
+from runbooks.visibility import administers
 
 PER_KIND = 50
 MOST_USED = 10
@@ -48,13 +47,14 @@ def provider_detail(request, slug):
         "most_used": most_used_runbooks(user, provider) if user.is_authenticated else (),
         "alert_days": ALERT_WINDOW.days,
         "watching": watch_state(user, provider=provider),
+        "administers": administers(user, provider),
     }
     if my_role is not None:  # who belongs and what is left to do: for members only
         items = open_action_items(user, provider)
         context["members"] = members_by_role(provider)
         context["action_items"] = items[:ACTION_ITEMS]
         context["action_item_count"] = items.count()
-    if my_role == Role.ADMIN:
+    if context["administers"]:
         context["status_page_form"] = StatusPageForm(
             initial={"status_page_url": provider.status_page_url}, auto_id="id_status_%s"
         )
@@ -76,8 +76,7 @@ class StatusPageForm(forms.Form):
 def status_page(request, slug):
     """A provider admin sets the status page its alert pages link to."""
     provider = get_object_or_404(Provider, slug=slug)
-    if not has_role(request.user, provider.pk, Role.ADMIN):
-        raise PermissionDenied("Only the provider's admins set its status page.")
+    people.require_admin(provider, actor=request.user)  # before the form: 403 whatever was sent
     form = StatusPageForm(request.POST)
     try:
         if not form.is_valid():
