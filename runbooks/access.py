@@ -171,9 +171,9 @@ def audit_target(user, entry: AuditEntry) -> str:
 
 def refused(user, kind: str, slug: str) -> Http404:
     """The 404 for a document `user` may not see; when it exists (it is private to someone),
-    the attempt goes to the audit log. The answer is the same either way."""
-    hidden = Document.objects.filter(kind=kind, slug=slug).select_related("provider").first()
+    the attempt is counted in the audit log (one entry per reader, document and hour, however
+    many requests). The answer is the same either way."""
+    hidden = Document.objects.filter(kind=kind, slug=slug).values_list("pk", flat=True).first()
     if hidden is not None:
-        actor = user if user.is_authenticated else None
-        audit.record(audit.Action.ACCESS_REFUSED, actor=actor, document=hidden)
+        audit.count_refused_read(user if user.is_authenticated else None, hidden)
     return Http404(f"No {kind} with this address is visible to you.")

@@ -156,7 +156,7 @@ class ReportAdmin(ReadOnlyAdmin):
 class AuditEntryAdmin(ReadOnlyAdmin):
     """The audit log is append-only: the admin shows it, like /audit/, and changes nothing."""
 
-    list_display = ["at", "actor_name", "action", "target", "provider", "via", "address"]
+    list_display = ["at", "actor_name", "action", "count", "target", "provider", "via", "address"]
     list_filter = ["action", "via", "provider"]
     search_fields = ["actor_name", "target"]
     date_hierarchy = "at"

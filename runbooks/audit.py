@@ -8,11 +8,13 @@ service needs only its `actor`. Never a token or a password: callers pass names,
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, timedelta
+from functools import cache
 
 from axes.helpers import get_client_ip_address
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.db import IntegrityError, connection, transaction
 from django.dispatch import receiver
 from django.utils import timezone
 
@@ -35,11 +37,59 @@ _context: ContextVar[Context | None] = ContextVar("openops_audit_context", defau
 def record(action, *, actor, target: str = "", provider=None, document=None, detail=None):
     """Append one entry. `actor` is a user, SYSTEM (a command, a task) or None (nobody signed
     in); `document`, when given, also names the provider and the target."""
+    entry = _entry(action, actor, target, provider, document, detail)
+    entry.save()
+    return entry
+
+
+def count_refused_read(actor, document_id: int) -> None:
+    """Count a refused read of a document into the entry of its reader and hour, so that a
+    burst of refusals (a crawler, someone guessing addresses) adds one entry per reader,
+    document and hour, not one per request. Anonymous readers share one count. Safe when two
+    requests open the same hour at once: the loser of the insert adds to the winner's entry."""
+    now = timezone.now()
+    key = _refusal_key(actor, document_id, now)
+    if _add_one(key):
+        return
+    document = Document.objects.select_related("provider").filter(pk=document_id).first()
+    if document is None:  # deleted meanwhile: nothing left to refuse
+        return
+    entry = _entry(Action.ACCESS_REFUSED, actor, "", None, document, None)
+    entry.at, entry.counter_key = now, key
+    try:
+        with transaction.atomic():
+            entry.save()
+    except IntegrityError:  # another request opened this hour's entry a moment ago
+        _add_one(key)
+
+
+def _refusal_key(actor, document_id: int, moment) -> str:
+    who = f"user {actor.pk}" if getattr(actor, "pk", None) else "anonymous"
+    return f"refused {who} document {document_id} {moment.astimezone(UTC):%Y-%m-%dT%H}"
+
+
+def _add_one(counter_key: str) -> bool:
+    """One more on the counted entry `counter_key`, if it exists. The statement is written once:
+    a burst runs it per request, and the ORM took 0.7 ms to build what runs in 0.04 ms."""
+    with connection.cursor() as cursor:
+        cursor.execute(_add_one_sql(), [counter_key])
+        return cursor.rowcount > 0
+
+
+@cache
+def _add_one_sql() -> str:
+    meta, name = AuditEntry._meta, connection.ops.quote_name
+    table, count = name(meta.db_table), name(meta.get_field("count").column)
+    key = name(meta.get_field("counter_key").column)
+    return f"UPDATE {table} SET {count} = {count} + 1 WHERE {key} = %s"
+
+
+def _entry(action, actor, target, provider, document, detail) -> AuditEntry:
     context = _context.get() or Context()
     if document is not None:
         provider = provider or document.provider
         target = target or document.title
-    return AuditEntry.objects.create(
+    return AuditEntry(
         action=action,
         actor=actor if getattr(actor, "pk", None) else None,
         actor_name=_name_of(actor, context),

@@ -1,15 +1,14 @@
-"""Alert → runbook resolution against the database (DESIGN §4); the rules are in alerting.py."""
+"""Alert → runbook resolution against the database (DESIGN §4): lookups only, never a write
+(a miss is handed back to the caller); the rules are in alerting.py."""
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db.models import Q
 
 from runbooks import alerting, inputs
 from runbooks.models import AlertRoute, Provider, Runbook, roles_of
 from runbooks.models.documents import visible_to_provider_q
-from runbooks.services.routes import record_miss
-from runbooks.visibility import may_count_miss
 
 MAX_LABELS = 64
 MAX_LABEL_VALUE = 1024
@@ -69,7 +68,7 @@ def resolve(
     return alerting.best_route(list(candidate_routes(alertname, provider)), labels, component)
 
 
-def scope_for(request, explicit: str | None, token=None) -> Provider | None:
+def scope_for(user, explicit: str | None, token=None) -> Provider | None:
     """The provider an alert concerns: `provider` parameter, else the token's provider, else the
     signed-in user's only membership, else none."""
     if explicit:
@@ -79,7 +78,7 @@ def scope_for(request, explicit: str | None, token=None) -> Provider | None:
         return provider
     if token is not None and token.provider_id:
         return token.provider
-    memberships = roles_of(request.user)
+    memberships = roles_of(user)
     if len(memberships) == 1:
         return Provider.objects.get(pk=next(iter(memberships)))
     return None
@@ -96,28 +95,40 @@ def labels_from_query(query) -> dict[str, str]:
     return labels
 
 
+@dataclass(frozen=True)
+class Miss:
+    """An alert that found no runbook, for the caller to count if it should (resolution
+    itself never writes: a read must not grow a table)."""
+
+    alertname: str
+    provider: Provider | None
+    component: str | None = None
+    labels: dict[str, str] = field(default_factory=dict)
+
+
 @dataclass
 class Lookup:
-    """What one caller gets for one alert: the winning route if they may open its runbook."""
+    """What one caller gets for one alert: the winning route if they may open its runbook,
+    or the miss when no route matched."""
 
     labels: dict[str, str]
     route: AlertRoute | None = None
     hidden: bool = False  # a route matched, but the caller may not see its runbook
+    miss: Miss | None = None
 
 
-def look_up(request, alertname: str, query, component=None, token=None) -> Lookup:
+def look_up(user, alertname: str, query, component=None, token=None) -> Lookup:
     """DESIGN §4 for one caller, shared by /r/ and /api/v1/resolve/: scope, labels, match,
-    the miss count, and the caller's own visibility. Raises UnknownProvider or BadLabels."""
+    and the caller's own visibility. Reads only: a miss is returned, and the caller records it
+    (`services.routes.count_miss`). Raises UnknownProvider or BadLabels."""
     alertname = inputs.clean_text(alertname)  # from a URL path: NUL must not reach the database
-    provider = scope_for(request, query.get("provider"), token)
+    provider = scope_for(user, query.get("provider"), token)
     labels = labels_from_query(query)
     labels.pop("alertname", None)
     route = resolve(alertname, labels, provider, component)
     if route is None:
-        if may_count_miss(request.user, provider):  # signed in, for their own providers
-            record_miss(alertname, provider)
-        return Lookup(labels)
-    if not Runbook.objects.visible_to(request.user).filter(pk=route.runbook_id).exists():
+        return Lookup(labels, miss=Miss(alertname, provider, component, labels))
+    if not Runbook.objects.visible_to(user).filter(pk=route.runbook_id).exists():
         return Lookup(labels, hidden=True)
     return Lookup(labels, route)
 

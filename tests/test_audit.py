@@ -3,9 +3,11 @@ and the commands alike; read at /audit/ by staff (everything, other providers' p
 withheld) and a provider's admins (their provider's); append-only; pruned by age."""
 
 import json
+import time
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
@@ -149,19 +151,22 @@ def test_route_changes_are_recorded(alice, provider_a, private_runbook):
 
 
 def test_refused_access_to_private_content_is_recorded_from_pages_and_api(bob, private_runbook):
-    assert client_for(bob).get(private_runbook.get_absolute_url()).status_code == 404
-    assert Client().get(f"/api/v1/runbooks/{private_runbook.slug}/").status_code == 401
-    assert Client().get(private_runbook.get_absolute_url()).status_code == 404
+    """Counted per reader, document and hour (tests/test_reads_never_write.py has the burst);
+    an entry keeps its hour's first refusal's address and channel."""
+    start = (int(time.time()) // 3600 + 1) * 3600 + 60  # most of an hour before the count moves
+    with time_machine.travel(start, tick=True):
+        assert client_for(bob).get(private_runbook.get_absolute_url()).status_code == 404
+        assert Client().get(f"/api/v1/runbooks/{private_runbook.slug}/").status_code == 401
+        assert Client().get(private_runbook.get_absolute_url()).status_code == 404
     refused = _entries(Action.ACCESS_REFUSED)
-    assert [(e.actor_name, e.via) for e in refused] == [
-        ("bob", "web"),
-        ("anonymous", "api"),
-        ("anonymous", "web"),
+    assert [(e.actor_name, e.via, e.count) for e in refused] == [
+        ("bob", "web", 1),
+        ("anonymous", "api", 2),
     ]
     assert {e.document_id for e in refused} == {private_runbook.pk}
     # what does not exist is not an attempt on anything: same 404, nothing written
     assert client_for(bob).get("/runbooks/no-such-thing/").status_code == 404
-    assert len(_entries(Action.ACCESS_REFUSED)) == 3
+    assert [e.count for e in _entries(Action.ACCESS_REFUSED)] == [1, 2]
 
 
 def test_a_commands_actor_is_the_command(alice, provider_a):

@@ -128,7 +128,7 @@ class ResolveView(APIView):
         query = request.query_params
         try:
             found = resolution.look_up(
-                request, name, query, query.get("component"), token_of(request)
+                request.user, name, query, query.get("component"), token_of(request)
             )
         except resolution.UnknownProvider as unknown:
             raise ValidationError(
@@ -136,6 +136,7 @@ class ResolveView(APIView):
             ) from None
         except resolution.BadLabels as bad:
             raise ValidationError({"labels": [str(bad)]}) from None
+        route_services.count_miss(found.miss, actor=request.user)
         if found.hidden and not request.user.is_authenticated:
             raise NotAuthenticated("Sign in (or send a token) to open this runbook.")
         if found.route is None:  # no match, or one the caller may not see: the same answer

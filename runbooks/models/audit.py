@@ -1,5 +1,6 @@
-"""The audit log: who did what, when, from where (issue 19). Append-only from the application;
-only the retention sweep (`runbooks.audit.prune`) removes entries, by age."""
+"""The audit log: who did what, when, from where (issue 19). Append-only from the application
+(but for the count of a refused read's entry, which grows through its hour); only the
+retention sweep (`runbooks.audit.prune`) removes entries, by age."""
 
 from django.conf import settings
 from django.db import models
@@ -52,6 +53,11 @@ class AuditEntry(models.Model):
     # The target names a document only its provider may see: withheld from others' views.
     private = models.BooleanField(default=False)
     detail = models.JSONField(default=dict, blank=True)
+    # Refused reads are counted, not written one by one (issue 30): one entry per reader,
+    # document and hour, keyed by `counter_key`, whose `count` grows; `at`, `address` and `via`
+    # are the hour's first refusal's. Every other entry is one event (count 1, no key).
+    count = models.PositiveIntegerField(default=1)
+    counter_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
 
     class Meta:
         ordering = ["-at", "-pk"]
@@ -65,7 +71,7 @@ class AuditEntry(models.Model):
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.get_action_display()}"
 
     def save(self, *args, **kwargs):
-        if self.pk is not None:
+        if self.pk is not None:  # (a counted entry's count moves by an UPDATE, never by save)
             raise AppendOnly("Audit entries are never changed.")
         super().save(*args, **kwargs)
 

@@ -10,8 +10,9 @@ from django.utils import timezone
 from runbooks import alerting, audit, pagecache
 from runbooks.kinds.registry import KINDS
 from runbooks.models import AlertRoute, Document, Provider, RouteChange, RunbookMiss
+from runbooks.resolution import Miss
 from runbooks.search import entries
-from runbooks.visibility import can_change_route, can_manage_route
+from runbooks.visibility import can_change_route, can_manage_route, may_count_miss
 
 from .base import changes_pages, require, user_or_none
 
@@ -141,6 +142,13 @@ def _log(route: AlertRoute, action: str, actor, runbook_id: int | None = None) -
         provider=route.provider,
         priority=route.priority,
     )
+
+
+def count_miss(miss: Miss | None, *, actor) -> None:
+    """Count what a link lookup (`/r/`, the resolve API) did not find: a signed-in caller's
+    miss for their own providers or the community's, nothing for anyone else (DESIGN §4)."""
+    if miss is not None and may_count_miss(actor, miss.provider):
+        record_miss(miss.alertname, miss.provider)
 
 
 def record_miss(alertname: str, provider: Provider | None, times: int = 1) -> None:

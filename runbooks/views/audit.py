@@ -1,10 +1,13 @@
 """The audit log page (issue 19): staff read every entry, a provider's admins their provider's;
 titles of documents private to another provider are withheld (`access.audit_target`)."""
 
+from datetime import UTC, timedelta
+
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from runbooks import access
@@ -57,4 +60,13 @@ def _detail(entry: AuditEntry) -> str:
         return str(detail.get("visibility", ""))
     if entry.action == AuditEntry.Action.DELETED:
         return "a comment" if "comment" in detail else str(detail.get("kind", ""))
+    if entry.count > 1:
+        return _times_within_the_hour(entry)
     return ""
+
+
+def _times_within_the_hour(entry: AuditEntry) -> str:
+    """A counted entry's count and hour (UTC hours, shown in the site's time zone)."""
+    start = timezone.localtime(entry.at.astimezone(UTC).replace(minute=0, second=0, microsecond=0))
+    end = start + timedelta(hours=1)
+    return f"{entry.count:,} times between {start:%H:%M} and {end:%H:%M}"

@@ -9,6 +9,7 @@ from django.urls import reverse
 from runbooks import alerting, resolution, search
 from runbooks.choices import Kind
 from runbooks.links import ALERT, LABEL_PREFIX, new_document, opened_from_alert, with_query
+from runbooks.services import routes
 from runbooks.visibility import can_create_any
 
 
@@ -18,11 +19,12 @@ def alert_link(request, alertname: str | None = None, component: str | None = No
     if not name:
         return _problem(request, "Which alert? Use /r/<alertname> or /r/?alertname=<name>.")
     try:
-        found = resolution.look_up(request, name, request.GET, component)
+        found = resolution.look_up(request.user, name, request.GET, component)
     except resolution.UnknownProvider as unknown:
         return _problem(request, f"There is no provider called “{unknown}”.", status=404)
     except resolution.BadLabels as bad:
         return _problem(request, str(bad))
+    routes.count_miss(found.miss, actor=request.user)
     if found.hidden and not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     if found.route is None:  # no match, or one the caller may not see: the same page
