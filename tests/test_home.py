@@ -9,8 +9,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from runbooks.actors import SYSTEM
 from runbooks.choices import Kind, Status, Visibility
-from runbooks.services import documents, events, postmortems
+from runbooks.services import documents, events, people, postmortems
 from runbooks.services import runbooks as runbook_services
 from tests.conftest import client_for
 from tests.test_alert_pages import make_alert
@@ -103,9 +104,6 @@ def test_every_section_says_plainly_when_it_is_empty_and_links_the_full_page(ali
 
 
 def test_someone_in_no_provider_is_told_no_alerts_reach_them(db):
-    from runbooks.actors import SYSTEM
-    from runbooks.services import people
-
     loner = people.ensure_user("loner", "x-password-1", actor=SYSTEM)
     assert "not a member of a provider" in _section(_home(loner), "firing")
 
