@@ -31,8 +31,7 @@ def _interval(runbook: Runbook) -> None:
 
 def _derived(runbook: Runbook, changed: set[str]) -> set[str]:
     if "review_interval_days" in changed:
-        runbook.review_due_at = runbook.compute_review_due()
-        return {"review_due_at"}
+        return set(runbook.reschedule_review())
     return set()
 
 
