@@ -68,6 +68,7 @@ RUNBOOK = KindSpec(
         "banner": "documents/runbook/_banner.html",
         "meta": "documents/runbook/_meta.html",
         "offline_meta": "offline/_runbook_meta.html",
+        "offline_banner": "offline/_alert_banner.html",
         "status": "documents/runbook/_status.html",
         "actions": "documents/runbook/_actions.html",
         "after": "documents/runbook/_after.html",
