@@ -6,11 +6,13 @@ import json
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.test import Client
 from django.utils import timezone
 
+from runbooks import tasks
 from runbooks.actors import SYSTEM
-from runbooks.choices import Kind, Status
+from runbooks.choices import Kind, Status, Visibility
 from runbooks.models import ReviewReason, Runbook, Scope
 from runbooks.services import documents, routes, tokens
 from runbooks.services import runbooks as runbook_services
@@ -162,3 +164,34 @@ def test_the_badge_names_the_cause_only_to_who_may_read_it(alice, provider_a, os
     assert "Review due: a post-mortem judged it outdated or wrong" in badge
     assert postmortem.title not in badge and "href" not in badge
     assert postmortem.title in _badge(client_for(alice), osd_down)
+
+
+def _failed_report(author, provider, runbook, **fields):
+    return documents.create_document(
+        actor=author,
+        kind=Kind.REPORT,
+        title="Failed elsewhere",
+        body="x",
+        provider=provider,
+        outcome="failed",
+        runbook=runbook.slug,
+        **fields,
+    )
+
+
+def test_another_providers_failed_report_counts_once_shared_and_out_of_embargo(
+    alice, bob, provider_b, osd_down
+):
+    report = _failed_report(bob, provider_b, osd_down)  # B's draft: not A's to read
+    assert not Runbook.objects.get(pk=osd_down.pk).stale
+    lifts = timezone.now() + timedelta(days=2)
+    documents.publish(report, actor=bob, visibility=Visibility.PUBLIC, embargo_until=lifts)
+    assert not Runbook.objects.get(pk=osd_down.pk).stale
+    with time_machine.travel(lifts + timedelta(minutes=5)):
+        tasks.sweep_events()  # beat's sweep
+        runbook = Runbook.objects.get(pk=osd_down.pk)
+        assert runbook.stale and runbook.review_due_at == lifts
+        assert runbook.review_due_reason == ReviewReason.REPORT
+        runbook_services.mark_reviewed(runbook, actor=alice)
+        tasks.sweep_events()  # counts nothing twice
+        assert not Runbook.objects.get(pk=osd_down.pk).stale

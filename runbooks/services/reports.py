@@ -2,7 +2,7 @@
 those who may edit the report, and only to a runbook the actor may see."""
 
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db.models import F
@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from runbooks import pagecache
 from runbooks.actors import SYSTEM
+from runbooks.choices import RELEASED_STATUSES
 from runbooks.models import Outcome, Report, ReviewReason, Runbook
 from runbooks.visibility import can_edit
 
@@ -69,9 +70,9 @@ def set_runbook_revision(report: Report, number: int | None, *, actor) -> None:
 # an `outdated` verdict, once the runbook's provider may read the report (`visible_to_provider`).
 
 
-def failure_readers(report) -> set[int]:
+def failure_readers(report, at=None) -> set[int]:
     """The runbook `report` says failed on its current revision, if the runbook's provider may
-    read the report: where its failure counts."""
+    read the report (at `at`, the present unless said): where its failure counts."""
     failed = Report.objects.filter(
         pk=report.pk,
         outcome=Outcome.FAILED,
@@ -80,7 +81,7 @@ def failure_readers(report) -> set[int]:
     return {
         runbook_id
         for runbook_id, provider_id in failed
-        if Report.objects.visible_to_provider(provider_id).filter(pk=report.pk).exists()
+        if Report.objects.visible_to_provider(provider_id, now=at).filter(pk=report.pk).exists()
     }
 
 
@@ -99,3 +100,15 @@ def failures_follow(report):
     before = failure_readers(report)
     yield
     count_failure(report, before=before)
+
+
+def count_lifted_failures(now=None, within: timedelta = timedelta(days=1)) -> None:
+    """Periodic: the failures told by reports whose embargo ended lately count from the moment
+    it ended, for the runbooks whose provider could not read them before."""
+    now = now or timezone.now()
+    lifted = Report.objects.filter(
+        status__in=RELEASED_STATUSES, embargo_until__lte=now, embargo_until__gt=now - within
+    )
+    for report in lifted:
+        before = failure_readers(report, at=report.embargo_until - timedelta(microseconds=1))
+        count_failure(report, before=before, when=report.embargo_until)
