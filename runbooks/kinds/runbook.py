@@ -31,8 +31,7 @@ def _interval(runbook: Runbook) -> None:
 
 def _derived(runbook: Runbook, changed: set[str]) -> set[str]:
     if "review_interval_days" in changed:
-        runbook.review_due_at = runbook.compute_review_due()
-        return {"review_due_at"}
+        return set(runbook.reschedule_review())
     return set()
 
 
@@ -69,6 +68,7 @@ RUNBOOK = KindSpec(
         "banner": "documents/runbook/_banner.html",
         "meta": "documents/runbook/_meta.html",
         "offline_meta": "offline/_runbook_meta.html",
+        "offline_banner": "offline/_alert_banner.html",
         "status": "documents/runbook/_status.html",
         "actions": "documents/runbook/_actions.html",
         "after": "documents/runbook/_after.html",

@@ -10,7 +10,16 @@ from django.views.decorators.http import require_POST
 from runbooks import access, charts, compatibility, links
 from runbooks.choices import Kind
 from runbooks.forms import RouteForm
-from runbooks.models import Alert, AlertRoute, Event, Postmortem, Provider, RunbookUse, roles_of
+from runbooks.models import (
+    Alert,
+    AlertRoute,
+    Document,
+    Event,
+    Postmortem,
+    Provider,
+    RunbookUse,
+    roles_of,
+)
 from runbooks.services import routes as route_services
 from runbooks.services import runbooks as runbook_services
 from runbooks.views.links import alert_context
@@ -104,6 +113,7 @@ def detail_context(request, runbook) -> dict:
         "feedback": feedback(request.user, runbook),
         "compatibility": compatibility.table(request.user, runbook),
         "may_write": can_create_any(request.user),
+        "review_cause": review_cause(request.user, runbook),
         **removal_context(request, runbook, routes),
     }
     # Counts and a number of providers only; signed-in readers, like /alerts/missing/.
@@ -112,6 +122,14 @@ def detail_context(request, runbook) -> dict:
         form = RouteForm(user=request.user, runbook=runbook)
         context["route_form"] = form if form.fields["scope"].choices else None
     return context
+
+
+def review_cause(user, runbook) -> Document | None:
+    """The post-mortem or report that made the runbook's review due, if `user` may read it
+    (the badge says why either way, and names it only to those readers)."""
+    if not runbook.stale or runbook.review_due_source_id is None:
+        return None
+    return Document.objects.visible_to(user).filter(pk=runbook.review_due_source_id).first()
 
 
 @require_POST
