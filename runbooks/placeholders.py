@@ -32,6 +32,11 @@ _FORMS = re.compile(
     r"|\$(?P<bare>[A-Z][A-Z0-9_]*)(?![A-Za-z0-9_])"
     r"|&lt;(?P<angle>[A-Za-z_][A-Za-z0-9_]*)&gt;"
 )
+# The shell's own variables: in a command they are the shell's, never a placeholder left open.
+SHELL_VARIABLES = frozenset(
+    {"HOME", "PATH", "PWD", "OLDPWD", "USER", "SHELL", "IFS", "RANDOM", "UID", "EUID", "PPID"}
+    | {"TMPDIR", "LANG", "TERM", "EDITOR", "PAGER"}
+)
 _CODE = re.compile(r"(<code\b[^>]*>)(.*?)(</code>)", re.DOTALL)
 _TAG = re.compile(r"(<[^>]*>)")
 _SHELL_WORD = re.compile(r"[\w.:/@+=,%-]+")
@@ -57,7 +62,7 @@ def checked_mapping(value) -> dict[str, str]:
         if not _is_name(label):
             _refuse(f"{label[:40]!r} (for {name}) is not a label name: letters, digits and _.")
         if name.casefold() in seen:
-            _refuse(f"{name} is named twice.")
+            _refuse(f"{name} is named twice (case does not count).")
         seen.add(name.casefold())
         mapping[name] = label
     return mapping
@@ -175,6 +180,8 @@ def _one(match: re.Match, lookup: _Lookup, found: Filled) -> str:
     name = next(group for group in match.groups() if group is not None)
     label = lookup.label_for(name)
     value = lookup.labels[label] if label is not None else None
+    if value is None and name in SHELL_VARIABLES and not match["label"]:
+        return written
     if value is None or not is_fillable(value):
         found.note(Unfilled(html.unescape(written), label if value is not None else ""))
         reason = f"the value of label {label} is not one plain word" if label else "no label"

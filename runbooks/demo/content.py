@@ -560,8 +560,7 @@ CEPH_OSD_IMPACT = """
 CEPH_OSD_DIAGNOSIS = """
 ## Diagnosis
 
-1. Find out which OSDs are down and where they live (`$OSD` is the daemon the alert names,
-   such as `osd.7`):
+1. Find out which OSDs are down and where they live; the alert names `$OSD`:
 
 ```bash
 ceph health detail
@@ -1696,6 +1695,8 @@ RUNBOOKS = [
         "stale": False,
         # The Health Monitor's failed boots land here too (README, "Alarm mails").
         "alerts": ["NovaComputeServiceDown", "NovaAgentDown", "HealthMonitor: nova boot"],
+        # `HOST=` in the fencing commands is the alert's host, as `{{ $labels.hostname }}` is.
+        "placeholder_labels": {"HOST": "hostname"},
         "revisions": [
             {
                 "author": "carol",
