@@ -257,7 +257,7 @@ def with_placeholder_labels(front_matter: str, mapping: dict[str, str]) -> str:
             return front_matter
     except ValidationError:
         pass  # a wrong mapping in the file is replaced by the runbook's
-    block = yaml.safe_dump({placeholders.FIELD: mapping}, sort_keys=False) if mapping else ""
+    block = yaml.safe_dump({placeholders.FIELD: mapping}, sort_keys=True) if mapping else ""
     match = _FRONT_MATTER.match(front_matter)
     if not match:
         return f"---\n{block}---\n" if block else front_matter

@@ -70,7 +70,7 @@ def checked_mapping(value) -> dict[str, str]:
 
 def mapping_lines(mapping: dict[str, str]) -> str:
     """The mapping as the form shows it: one `PLACEHOLDER: label` a line."""
-    return "\n".join(f"{name}: {label}" for name, label in mapping.items())
+    return "\n".join(f"{name}: {label}" for name, label in sorted(mapping.items()))
 
 
 def _pairs(value) -> list[tuple]:

@@ -309,7 +309,7 @@ def test_the_form_sets_and_shows_the_mapping(alice, provider_a, make_runbook):
     assert runbook.placeholder_labels == {"OSD": "ceph_daemon", "host": "hostname"}
     form = client.get(f"/runbooks/{runbook.slug}/edit/").content.decode()
     assert 'id="id_placeholder_labels"' in form
-    assert "OSD: ceph_daemon\nhost: hostname</textarea>" in form
+    assert "OSD: ceph_daemon\nhost: hostname</textarea>" in form  # sorted, as on any database
 
 
 @pytest.mark.parametrize(
@@ -469,7 +469,7 @@ def test_a_mapping_set_in_the_pages_is_written_to_the_front_matter(carol, tmp_pa
     exported = (tmp_path / "out" / "ceph" / "CephOSDDown.md").read_text()
     assert exported == WITH_MAPPING.replace(
         "placeholder_labels:\n  OSD: ceph_daemon\n  HOST: hostname\nweight: 20\n",
-        "weight: 20\nplaceholder_labels:\n  OSD: ceph_daemon\n  DEVICE: device\n",
+        "weight: 20\nplaceholder_labels:\n  DEVICE: device\n  OSD: ceph_daemon\n",
     )
     # Read back, the file gives the same mapping, and a second export the same bytes.
     run("import_runbooks", tmp_path / "out")
