@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from rest_framework import serializers
 
+from runbooks import placeholders
 from runbooks.choices import Kind, Status, Visibility
 from runbooks.filters import RunbookFilter
 from runbooks.models import Runbook
@@ -57,6 +58,24 @@ RUNBOOK = KindSpec(
                 min_value=1, max_value=3650, initial=180, label="Review every (days)"
             ),
             lambda **kw: serializers.IntegerField(min_value=1, max_value=3650, **kw),
+            placement="tail",
+        ),
+        DetailField(
+            placeholders.FIELD,
+            lambda: forms.CharField(
+                required=False,
+                max_length=4000,
+                label="Placeholders filled from other labels",
+                help_text="One “PLACEHOLDER: label” a line, e.g. OSD: ceph_daemon, for a "
+                "placeholder whose alert label has another name. One named like its label "
+                "($HOSTNAME, {{ $labels.hostname }}) needs none.",
+                widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false", "class": "short"}),
+            ),
+            lambda **kw: serializers.DictField(
+                child=serializers.CharField(max_length=placeholders.MAX_NAME), **kw
+            ),
+            tidy=placeholders.checked_mapping,
+            form_value=placeholders.mapping_lines,
             placement="tail",
         ),
     ),

@@ -57,6 +57,9 @@ class Runbook(Document):
     incident_uses = models.PositiveIntegerField(default=0)
     # When an alert with severity=critical first opened it: its review interval is capped then.
     critical_since = models.DateTimeField(null=True, blank=True)
+    # Which alert label fills which placeholder of its commands, where the names differ
+    # (`{"OSD": "ceph_daemon"}`); checked by runbooks.placeholders.checked_mapping.
+    placeholder_labels = models.JSONField(default=dict, blank=True)
 
     objects = RunbookQuerySet.as_manager()
 

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
-from runbooks import access, charts, compatibility, links
+from runbooks import access, charts, compatibility, links, placeholders
 from runbooks.choices import Kind
 from runbooks.forms import RouteForm
 from runbooks.models import (
@@ -102,10 +102,21 @@ def postmortem_url(user, runbook, alert: dict | None) -> str:
     return links.new_document(Kind.POSTMORTEM, from_runbook=runbook.slug, title=title)
 
 
+def filled_context(runbook, alert: dict | None) -> dict:
+    """Opened from an alert: the text with its commands' placeholders filled from the alert's
+    labels (`text_html`, the page shows it instead of the stored HTML) and those left unfilled."""
+    if alert is None or runbook.current_revision is None:
+        return {}
+    labels = {"alertname": alert["name"], **alert["labels"]}
+    found = placeholders.fill(runbook.current_revision.html, labels, runbook.placeholder_labels)
+    return {"text_html": found.html, "placeholders": found}
+
+
 def detail_context(request, runbook) -> dict:
     routes = routes_for_page(request.user, runbook)
     alert = alert_context(request.GET)
     context = {
+        **filled_context(runbook, alert),
         "alert": alert,
         "postmortem_url": postmortem_url(request.user, runbook, alert),
         "routes": routes,
