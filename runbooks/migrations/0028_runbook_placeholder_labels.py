@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("runbooks", "0026_refused_reads_counted"),
+        ("runbooks", "0027_runbook_review_due_reason"),
     ]
 
     operations = [
