@@ -10,6 +10,10 @@ HTML as escaped text only, and only when they read as one plain shell word (lett
 `. : / @ + = , % -`, not starting with `-`, at most MAX_VALUE characters), so that a link
 cannot put `; rm -rf /` into a command an operator copies. Others stay placeholders and are
 named in the page's note, as unfilled ones are. Pure functions: no ORM, no requests.
+
+The offline copy has no server when its labels arrive: `mark` resolves the mapping when the
+copy is made, and the copy's `static/offline.js` fills the marked placeholders by the rules
+here (its plain-word check is `is_fillable`'s, tested to agree).
 """
 
 import html
@@ -136,14 +140,39 @@ def fill(text_html: str, labels: dict[str, str], mapping: dict[str, str]) -> Fil
     """`text_html` (sanitised) with the placeholders of its code filled from `labels`."""
     found = Filled(text_html)
     lookup = _Lookup(labels, mapping)
+    found.html = _in_code(text_html, lambda match: _one(match, lookup, found))
+    return found
+
+
+def mark(text_html: str, mapping: dict[str, str]) -> str:
+    """`text_html` (sanitised) with each placeholder of its code in a `ph` span that names the
+    labels which may fill it, in the order `fill` tries them (`data-labels`: its own name, then
+    the mapping's label): for a page whose labels only its reader's browser knows (the offline
+    copy). The text reads as before; a shell variable is marked `data-shell-variable`, left
+    quietly as it is when no label fills it."""
+    folded = _folded(mapping)
+
+    def one(match: re.Match) -> str:
+        written, name = match[0], _name(match)  # from the characters of _FORMS only
+        names = html.escape(" ".join(_label_names(name, folded)))
+        shell = " data-shell-variable" if _is_shell_variable(match) else ""
+        return (
+            f'<span class="ph" data-placeholder="{written}" data-labels="{names}"{shell}>'
+            f"{written}</span>"
+        )
+
+    return _in_code(text_html, one)
+
+
+def _in_code(text_html: str, replace) -> str:
+    """`text_html` with `replace(match)` for each placeholder in the text of its code."""
 
     def in_code(match: re.Match) -> str:
         parts = _TAG.split(match[2])  # text, tag, text, …: only text is filled
-        parts[::2] = [_FORMS.sub(lambda m: _one(m, lookup, found), part) for part in parts[::2]]
+        parts[::2] = [_FORMS.sub(replace, part) for part in parts[::2]]
         return match[1] + "".join(parts) + match[3]
 
-    found.html = _CODE.sub(in_code, text_html)
-    return found
+    return _CODE.sub(in_code, text_html)
 
 
 def is_fillable(value: str) -> bool:
@@ -155,32 +184,51 @@ def is_fillable(value: str) -> bool:
     )
 
 
+def _folded(mapping: dict[str, str]) -> dict[str, str]:
+    return {name.casefold(): label for name, label in mapping.items()}
+
+
+def _label_names(placeholder: str, folded_mapping: dict[str, str]) -> list[str]:
+    """The labels that may fill `placeholder`, in order: its own name, else the mapping's.
+    Each is looked up by name, case aside (`_Lookup.label`)."""
+    mapped = folded_mapping.get(placeholder.casefold())
+    if mapped is None or mapped.casefold() == placeholder.casefold():
+        return [placeholder]
+    return [placeholder, mapped]
+
+
 class _Lookup:
     def __init__(self, labels: dict[str, str], mapping: dict[str, str]):
         self.labels = labels
         self.folded = {}
         for name in sorted(labels, reverse=True):  # the first in sort order wins a tie
             self.folded[name.casefold()] = name
-        self.mapping = {name.casefold(): label for name, label in mapping.items()}
+        self.mapping = _folded(mapping)
 
     def label_for(self, placeholder: str) -> str | None:
-        """The label that fills `placeholder`: its own name, else the mapping's."""
-        own = self._label(placeholder)
-        if own is not None:
-            return own
-        mapped = self.mapping.get(placeholder.casefold())
-        return self._label(mapped) if mapped else None
+        """The label that fills `placeholder`: the first of its label names the alert has."""
+        found = (self.label(name) for name in _label_names(placeholder, self.mapping))
+        return next((label for label in found if label is not None), None)
 
-    def _label(self, name: str) -> str | None:
+    def label(self, name: str) -> str | None:
+        """The alert's label called `name`: that very name, else the first in sort order
+        with that name case aside."""
         return name if name in self.labels else self.folded.get(name.casefold())
+
+
+def _name(match: re.Match) -> str:
+    return next(group for group in match.groups() if group is not None)
+
+
+def _is_shell_variable(match: re.Match) -> bool:
+    return _name(match) in SHELL_VARIABLES and not match["label"]
 
 
 def _one(match: re.Match, lookup: _Lookup, found: Filled) -> str:
     written = match[0]  # escaped text, from the characters of _FORMS only
-    name = next(group for group in match.groups() if group is not None)
-    label = lookup.label_for(name)
+    label = lookup.label_for(_name(match))
     value = lookup.labels[label] if label is not None else None
-    if value is None and name in SHELL_VARIABLES and not match["label"]:
+    if value is None and _is_shell_variable(match):
         return written
     if value is None or not is_fillable(value):
         found.note(Unfilled(html.unescape(written), label if value is not None else ""))

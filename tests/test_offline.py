@@ -1,6 +1,7 @@
 """Issue 21: the offline copy — exactly what its user may read, every link a file of the copy,
 no address of the site but "open online", and the alert look-up choosing as `/r/` does."""
 
+import html
 import io
 import json
 import os
@@ -17,7 +18,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from runbooks import tasks
+from runbooks import placeholders, tasks
 from runbooks.actors import SYSTEM
 from runbooks.choices import Kind, Status, Visibility
 from runbooks.models import AlertRoute, AuditEntry, OfflineCopy
@@ -509,54 +510,148 @@ def test_hostile_text_stays_text_in_pages_and_in_the_script_files(tmp_path, alic
 
 # --- The look-up carries the alert's labels into the runbook page (issue 31) ----------------
 
-COMMANDS = "ceph osd find $OSD_ID\nssh ${HOSTNAME} dmesg\necho {{ $labels.severity }} $MISSING"
+COMMANDS = (
+    "ceph osd find $OSD\nssh ${HOSTNAME} dmesg\necho {{ $labels.severity }} $MISSING\n"
+    "ls $HOME /dev/<device>"
+)
 FILLED_BODY = (
-    f"## Diagnosis\n\n```\n{COMMANDS}\n```\n\n"
+    f"## Diagnosis\n\nThe OSD is $OSD.\n\n```\n{COMMANDS}\n```\n\n"
     "Then `systemctl status {{ $labels.alertname }}`.\n"
+)
+MAPPING = {"OSD": "ceph_daemon"}
+MARKED = re.compile(
+    r'<span class="ph" data-placeholder="([^"]*)" data-labels="([^"]*)"( data-shell-variable)?>'
+    r"(.*?)</span>"
 )
 
 
 @pytest.fixture
 def filled_runbook(alice, provider_a, make_runbook):
-    runbook = make_runbook(alice, title="OSD down", body=FILLED_BODY, provider=provider_a)
+    runbook = make_runbook(
+        alice, title="OSD down", body=FILLED_BODY, provider=provider_a, placeholder_labels=MAPPING
+    )
     routes.save_route(alertname="CephOSDDown", runbook=runbook, provider=provider_a, actor=SYSTEM)
     return runbook
 
 
+def _page(folder: Path, runbook) -> str:
+    return (folder / "runbooks" / f"{runbook.slug}.html").read_text()
+
+
+def _node(script: str, given=None):
+    done = subprocess.run(
+        [NODE, "-e", script], input=json.dumps(given), capture_output=True, text=True, check=True
+    )
+    return json.loads(done.stdout)
+
+
+def test_the_copy_marks_each_placeholder_with_the_labels_that_fill_it(
+    tmp_path, alice, filled_runbook
+):
+    """The runbook's mapping is resolved when the copy is made (runbooks/placeholders.py): each
+    placeholder in code names the labels the browser looks up, in order; prose is left alone,
+    and without JavaScript the text reads exactly as stored."""
+    page = _page(export(tmp_path, alice), filled_runbook)
+    text = page.split("data-fill-placeholders>", 1)[1].split("</article>", 1)[0]
+    marked = [(written, names, bool(shell)) for written, names, shell, _ in MARKED.findall(text)]
+    assert marked == [
+        ("$OSD", "OSD ceph_daemon", False),  # its own name first, then the mapping's label
+        ("${HOSTNAME}", "HOSTNAME", False),
+        ("{{ $labels.severity }}", "severity", False),
+        ("$MISSING", "MISSING", False),
+        ("$HOME", "HOME", True),  # the shell's own, unless a label fills it
+        ("&lt;device&gt;", "device", False),
+        ("{{ $labels.alertname }}", "alertname", False),
+    ]
+    assert all(written == shown for written, _, _, shown in MARKED.findall(text))
+    assert "<p>The OSD is $OSD.</p>" in text  # not code: never a placeholder
+    assert MARKED.sub(r"\4", text).startswith(filled_runbook.current_revision.html)
+
+
+# The plain-word check of runbooks/placeholders.py and of static/offline.js, value by value.
+WORDS = [
+    "osd.7", "stor07", "10.0.0.1:9100", "user@host", "a+b=c,d%e", "/dev/sdb", "ceph_daemon",
+    "x-y", "stör07", "Ωmega", "٣", "½", "ｓｔｏｒ", "𝐀" * 256, "𝐀" * 257, "a" * 256, "a" * 257,
+    "", "-rf", "-", "a b", "a\tb", "a\nb", "a;b", "a|b", "a&b", "$(id)", "`id`", "a'b", 'a"b',
+    "a*", "a?", "[a]", "~root", "!x", "#x", "{a,b}", "a\\b", "<x>", "a>b", "e\u0301",
+    "a\u200bb", "a\u00a0b", "a\u2028b", "🙂", "x\x00",
+]  # fmt: skip
+
+
+@pytest.mark.skipif(NODE is None, reason="the check runs in JavaScript: needs node")
+def test_the_copys_plain_word_check_is_the_servers():
+    script = f"""
+const offline = require({json.dumps(str(OFFLINE_JS))});
+const values = JSON.parse(require("fs").readFileSync(0, "utf8"));
+console.log(JSON.stringify(values.map(offline.isPlainWord)));
+"""
+    expected = [placeholders.is_fillable(value) for value in WORDS]
+    assert _node(script, WORDS) == expected
+    assert expected.count(True) == 15  # both kinds are in the list
+
+
+ALERTS = [
+    {"ceph_daemon": "osd.7", "hostname": "stor07", "severity": "critical"},
+    {"osd": "osd.1", "ceph_daemon": "osd.7", "HOSTNAME": "stor 07&x", "Severity": "warn"},
+    {"OSD": "osd.2", "osd": "osd.3", "Device": "sdb", "device": "sdc", "home": "/root"},
+    {"ceph_daemon": "--force", "alertname": "Other", "missing": "a;b"},
+    {},
+]
+
+
 @pytest.mark.skipif(NODE is None, reason="the look-up runs in JavaScript: needs node")
-def test_the_look_up_link_carries_the_labels_as_r_does(tmp_path, alice, filled_runbook):
-    """The copy's look-up writes the link /r/ redirects to (links.opened_from_alert), and the
-    runbook page reads it back and fills its placeholders by the site's rules."""
+def test_the_copy_fills_what_the_site_fills(tmp_path, alice, filled_runbook):
+    """The look-up writes the link /r/ redirects to (links.opened_from_alert), the runbook page
+    reads it back, and its marked placeholders take what the site's page shows for the same
+    alert (runbooks/placeholders.fill): the same values, the same ones left unfilled."""
     folder = export(tmp_path, alice)
-    labels = {"osd_id": "osd.7", "hostname": "stor 07&x", "severity": "critical"}
+    marked = MARKED.findall(_page(folder, filled_runbook))
     script = f"""
 const fs = require("fs");
 globalThis.window = {{}};
 eval(fs.readFileSync({json.dumps(str(folder / "data/routes.js"))}, "utf8"));
 const offline = require({json.dumps(str(OFFLINE_JS))});
 const table = window.OPENOPS_OFFLINE_ROUTES;
-const labels = {json.dumps(labels)};
-const found = offline.lookUp(table, "CephOSDDown", labels, table.default, "");
-const href = offline.openedFromAlert(found.route.file, "CephOSDDown", labels);
-const alert = offline.alertContext(href.slice(href.indexOf("?")));
-const text = {json.dumps(COMMANDS + " {{ $labels.alertname }}")};
-const pieces = offline.placeholders(text, alert.labels, alert.name);
-console.log(JSON.stringify({{href, alert, pieces}}));
+const [alerts, marked] = JSON.parse(fs.readFileSync(0, "utf8"));
+console.log(JSON.stringify(alerts.map(labels => {{
+  const found = offline.lookUp(table, "CephOSDDown", labels, table.default, "");
+  const href = offline.openedFromAlert(found.route.file, "CephOSDDown", labels);
+  const alert = offline.alertContext(href.slice(href.indexOf("?")));
+  const all = Object.assign({{alertname: alert.name}}, alert.labels);
+  return {{href, alert, filled: marked.map(names => offline.filling(all, names.split(" ")))}};
+}})));
 """
-    done = subprocess.run([NODE, "-e", script], capture_output=True, text=True, check=True)
-    answer = json.loads(done.stdout)
-    online = client_for(alice).get("/r/CephOSDDown", labels)["Location"]
+    answers = _node(script, [ALERTS, [names for _, names, _, _ in marked]])
     file = f"runbooks/{filled_runbook.slug}.html"
-    assert answer["href"] == file + online[online.index("?") :]  # the same query, byte for byte
-    assert answer["alert"] == {"name": "CephOSDDown", "labels": labels}
-    filled = [(p["text"], p["value"]) for p in answer["pieces"] if "label" in p]
-    assert filled == [
-        ("$OSD_ID", "osd.7"),
-        ("${HOSTNAME}", "stor 07&x"),
-        ("{{ $labels.severity }}", "critical"),
-        ("$MISSING", None),
-        ("{{ $labels.alertname }}", "CephOSDDown"),
-    ]
+    stored = filled_runbook.current_revision.html
+    for labels, answer in zip(ALERTS, answers, strict=True):
+        online = client_for(alice).get("/r/CephOSDDown", labels)["Location"]
+        assert answer["href"] == file + online[online.index("?") :]  # the same query, byte for byte
+        labels = {k: v for k, v in labels.items() if k != "alertname"}  # the alert's, not a label
+        assert answer["alert"] == {"name": "CephOSDDown", "labels": labels}
+        site = placeholders.fill(stored, {"alertname": "CephOSDDown", **labels}, MAPPING)
+        shown, unfilled = _as_the_copy_shows(marked, answer["filled"])
+        assert shown == _shown_on_the_site(site.html), labels
+        assert unfilled == site.unfilled, labels
+
+
+def _as_the_copy_shows(marked, filled) -> tuple[list[str], list]:
+    """The page's marked placeholders as offline.js leaves them, and those it names unfilled."""
+    shown, unfilled = [], []
+    for (written, _, shell, _), found in zip(marked, filled, strict=True):
+        shown.append(html.escape(found["value"]) if found["fillable"] else written)
+        item = placeholders.Unfilled(html.unescape(written), found["label"] or "")
+        named = not found["fillable"] and not (shell and found["label"] is None)
+        if named and item not in unfilled:
+            unfilled.append(item)
+    return shown, unfilled
+
+
+def _shown_on_the_site(page: str) -> list[str]:
+    """Each placeholder of a page `placeholders.fill` wrote, as it shows it (a shell variable
+    no label fills is left as plain text)."""
+    found = re.findall(r'<(?:span class="ph-value"|mark)[^>]*>(.*?)</|(\$HOME)\b', page)
+    return [value or shell for value, shell in found]
 
 
 def _puppeteer_script() -> Path | None:
@@ -573,7 +668,8 @@ def test_in_a_browser_the_copys_runbook_shows_the_alert_and_fills_its_commands(
 ):
     """From file://, as an operator with no network: look-up → runbook page → filled commands."""
     folder = export(tmp_path, alice)
-    start = (folder / "alert.html").as_uri() + "?alertname=CephOSDDown&osd_id=osd.7&hostname=stor07"
+    labels = "ceph_daemon=osd.7&hostname=stor07&severity=a%20b"  # $OSD ← ceph_daemon (mapped)
+    start = (folder / "alert.html").as_uri() + "?alertname=CephOSDDown&" + labels
     script = f"""
 const puppeteer = require("puppeteer-core");
 (async () => {{
@@ -590,6 +686,8 @@ const puppeteer = require("puppeteer-core");
     name: document.querySelector("[data-alert-name]").textContent,
     labels: [...document.querySelectorAll("[data-alert-labels] code")].map(c => c.textContent),
     note: document.querySelector("[data-placeholder-note]").textContent,
+    unfilled: document.querySelector("[data-unfilled-note]").hidden ? null
+      : document.querySelector("[data-unfilled-note]").textContent,
     code: document.querySelector(".markdown pre code").textContent,
     inline: document.querySelector(".markdown p code").textContent,
     missing: [...document.querySelectorAll("mark.ph-missing")].map(m => m.textContent),
@@ -606,8 +704,16 @@ const puppeteer = require("puppeteer-core");
     assert answer["errors"] == []
     seen = answer["seen"]
     assert seen["banner"] and seen["name"] == "CephOSDDown"
-    assert seen["labels"] == ['hostname="stor07"', 'osd_id="osd.7"']
-    assert "ceph osd find osd.7\nssh stor07 dmesg" in seen["code"]
-    assert seen["missing"] == ["{{ $labels.severity }}", "$MISSING"]
+    assert seen["labels"] == ['ceph_daemon="osd.7"', 'hostname="stor07"', 'severity="a b"']
+    assert seen["code"] == (  # "a b" is not one plain word: severity stays a placeholder
+        "ceph osd find osd.7\nssh stor07 dmesg\necho {{ $labels.severity }} $MISSING\n"
+        "ls $HOME /dev/<device>\n"
+    )
+    assert seen["missing"] == ["{{ $labels.severity }}", "$MISSING", "<device>"]
     assert seen["inline"] == "systemctl status CephOSDDown"
     assert seen["note"] == "Commands below use this alert's labels; marked placeholders have none."
+    assert seen["unfilled"] == (
+        "Not filled from this alert: {{ $labels.severity }} (the value of severity is not one "
+        "plain word), $MISSING, <device>. Put them in by hand; the alert's labels: "
+        'ceph_daemon="osd.7" hostname="stor07" severity="a b".'
+    )

@@ -20,6 +20,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import strip_tags
 
+from runbooks import placeholders
 from runbooks.kinds.registry import KINDS
 from runbooks.offline.contents import Contents
 from runbooks.offline.links import Linker
@@ -174,6 +175,8 @@ def _document_context(document, contents: Contents, alertnames: list[str]) -> di
     return {
         "document": document,
         "revision": document.current_revision,
+        "text_html": _text_html(document, spec),
+        "max_named": placeholders.MAX_NAMED,
         "tags": list(document.tags.all()),
         "kind_label": spec.label,
         "prefix": reverse(f"{spec.kind}-list"),
@@ -189,6 +192,16 @@ def _document_context(document, contents: Contents, alertnames: list[str]) -> di
         "subject": subject if subject is not None and subject.pk in contents.by_id else None,
         "alertnames": alertnames,
     }
+
+
+def _text_html(document, spec) -> str:
+    """The stored HTML; of a page the look-up opens with an alert's labels (a kind with an
+    offline banner), with each placeholder marked with the labels that fill it
+    (runbooks/placeholders.py), which static/offline.js fills in the reader's browser."""
+    stored = document.current_revision.html
+    if not spec.parts.get("offline_banner"):
+        return stored
+    return placeholders.mark(stored, getattr(document, placeholders.FIELD, None) or {})
 
 
 def _alertnames(contents: Contents) -> dict[int, list[str]]:

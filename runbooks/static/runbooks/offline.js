@@ -125,11 +125,14 @@
 
   var ALERT = "alert", LABEL_PREFIX = "label.", MAX_LABELS = 64, MAX_VALUE = 1024;
 
-  /* The runbook page's address with the alert's name and labels (links.opened_from_alert). */
+  /* The runbook page's address with the alert's name and labels (links.opened_from_alert);
+     the name is the alert's own, never a label's, as /r/ has it. */
   function openedFromAlert(file, name, labels) {
     var params = new URLSearchParams();
     params.append(ALERT, name);
-    Object.keys(labels).sort().forEach(function (k) { params.append(LABEL_PREFIX + k, labels[k]); });
+    Object.keys(labels).sort().forEach(function (k) {
+      if (k !== "alertname") params.append(LABEL_PREFIX + k, labels[k]);
+    });
     return file + "?" + params.toString();
   }
 
@@ -146,30 +149,40 @@
     return name ? { name: name.slice(0, 200), labels: labels } : null;
   }
 
-  /* Placeholders in code, by the site's rules (runbooks/static/runbooks/app.js): `{{ $labels.x }}`
-     takes label x; `$X` and `${X}` take label x, case aside; the alert's name is a label too.
-     The text cut into plain runs and placeholders, each with its label's value or null. */
-  var PLACEHOLDER = /\{\{\s*\$labels\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}|\$\{([A-Z][A-Z0-9_]*)\}|\$([A-Z][A-Z0-9_]*)/g;
+  /* Placeholders in code: the rules are runbooks/placeholders.py's. When the copy was made,
+     each placeholder became a `span.ph` naming in data-labels the labels that may fill it, in
+     order (its own name, then the runbook's mapping); here a label is only looked up by name
+     and its value checked. */
 
-  function placeholders(text, labels, alertname) {
-    var has = Object.prototype.hasOwnProperty, exact = {}, lower = {};
-    Object.keys(labels).forEach(function (k) {
-      exact[k] = String(labels[k]);
-      lower[k.toLowerCase()] = String(labels[k]);
-    });
-    if (alertname && !has.call(exact, "alertname")) exact.alertname = lower.alertname = alertname;
-    var out = [], last = 0, m;
-    PLACEHOLDER.lastIndex = 0;
-    while ((m = PLACEHOLDER.exec(text)) !== null) {
-      if (m.index > last) out.push({ text: text.slice(last, m.index) });
-      var label = m[1] || (m[2] || m[3]).toLowerCase();
-      var value = m[1] ? (has.call(exact, label) ? exact[label] : null)
-                       : (has.call(lower, label) ? lower[label] : null);
-      out.push({ text: m[0], label: label, value: value });
-      last = PLACEHOLDER.lastIndex;
+  /* One plain shell word, as runbooks/placeholders.py (is_fillable, the source of truth) says:
+     its character class [\w.:/@+=,%-] (\w: Unicode letters, digits and _), not starting with
+     "-", at most MAX_VALUE (256) characters. tests/test_offline.py checks that both agree. */
+  var PLAIN_WORD = /^(?!-)[\p{L}\p{N}_.:\/@+=,%-]{1,256}$/u;
+
+  function isPlainWord(value) {
+    return PLAIN_WORD.test(value);
+  }
+
+  /* The alert's label called `name`: that very name, else the first in sort order with that
+     name, case aside (label names are ASCII, where casefold and toLowerCase agree). */
+  function labelNamed(labels, name) {
+    if (Object.prototype.hasOwnProperty.call(labels, name)) return name;
+    var wanted = name.toLowerCase();
+    var same = Object.keys(labels).sort().filter(function (k) { return k.toLowerCase() === wanted; });
+    return same.length ? same[0] : null;
+  }
+
+  /* What fills a placeholder whose labels are `names`: the first of them the alert has, its
+     value, and whether that value may go into a command. */
+  function filling(labels, names) {
+    for (var i = 0; i < names.length; i++) {
+      var label = labelNamed(labels, names[i]);
+      if (label !== null) {
+        var value = String(labels[label]);
+        return { label: label, value: value, fillable: isPlainWord(value) };
+      }
     }
-    if (last < text.length) out.push({ text: text.slice(last) });
-    return out;
+    return { label: null, value: null, fillable: false };
   }
 
   /* --- Pages ---------------------------------------------------------------------------- */
@@ -257,8 +270,9 @@
     show();
   }
 
-  /* A runbook page opened from the look-up: the alert's banner, and its commands filled (only
-     text nodes are made: the labels come from a link anyone can write). */
+  /* A runbook page opened from the look-up: the alert's banner, its commands filled and a note
+     naming what stays unfilled (only text nodes are made: the labels come from a link anyone
+     can write). */
   function alertPage(banner) {
     var alert = alertContext(window.location.search);
     if (!alert) return;
@@ -272,32 +286,82 @@
     list.hidden = !list.children.length;
     banner.hidden = false;
     var body = document.querySelector("[data-fill-placeholders]");
-    var filled = 0, missing = 0;
-    (body ? body.querySelectorAll("code") : []).forEach(function (code) {
-      var pieces = placeholders(code.textContent, alert.labels, alert.name);
-      if (!pieces.some(function (p) { return p.value !== undefined && p.value !== null; })) return;
-      code.textContent = "";
-      pieces.forEach(function (p) {
-        if (p.label === undefined) { code.appendChild(document.createTextNode(p.text)); return; }
-        if (p.value === null) missing += 1; else filled += 1;
-        code.appendChild(p.value === null
-          ? element("mark", p.text, { "class": "ph-missing", title: "no label " + p.label + " in this alert" })
-          : element("span", p.value, { "class": "ph-value", title: p.text + " from the alert's label " + p.label }));
-      });
-      var pre = code.parentElement;
-      (pre.tagName === "PRE" ? pre : code).classList.add("filled");
-    });
+    var labels = Object.assign({ alertname: alert.name }, alert.labels);
+    var found = body ? fillPlaceholders(body, labels) : { filled: 0, unfilled: [] };
     var note = banner.querySelector("[data-placeholder-note]");
-    if (filled && note) {
-      note.textContent = "Commands below use this alert's labels" + (missing ? "; marked placeholders have none." : ".");
+    if (found.filled && note) {
+      note.textContent = "Commands below use this alert's labels" + (found.unfilled.length ? "; marked placeholders have none." : ".");
       note.hidden = false;
     }
+    var unfilled = document.querySelector("[data-unfilled-note]");
+    if (unfilled && found.unfilled.length) unfilledNote(unfilled, found.unfilled, alert.labels);
+  }
+
+  /* Each marked placeholder with its label's value, or marked as missing; the unfilled ones,
+     each named once (with the label whose value was refused), as the site's note names them. */
+  function fillPlaceholders(body, labels) {
+    var filled = 0, unfilled = [], seen = {};
+    body.querySelectorAll("span.ph[data-labels]").forEach(function (span) {
+      var written = span.getAttribute("data-placeholder");
+      var found = filling(labels, span.getAttribute("data-labels").split(" "));
+      if (found.fillable) {
+        filled += 1;
+        span.textContent = found.value;
+        span.className = "ph-value";
+        span.title = written + ": the alert's label " + found.label;
+        var code = span.closest("code"), pre = code && code.parentElement;
+        if (code) (pre && pre.tagName === "PRE" ? pre : code).classList.add("filled");
+        return;
+      }
+      if (found.label === null && span.hasAttribute("data-shell-variable")) return;
+      span.replaceWith(element("mark", written, {
+        "class": "ph-missing",
+        title: found.label === null ? "no label" : "the value of label " + found.label + " is not one plain word"
+      }));
+      var refused = found.label === null ? "" : found.label;
+      if (!seen[written + "\n" + refused]) {
+        seen[written + "\n" + refused] = true;
+        unfilled.push({ text: written, refusedLabel: refused });
+      }
+    });
+    return { filled: filled, unfilled: unfilled };
+  }
+
+  /* The note above the banner, in the site's words (templates/documents/runbook/_unfilled.html). */
+  function unfilledNote(box, unfilled, labels) {
+    var most = Number(box.getAttribute("data-max-named")) || unfilled.length;
+    var p = element("p");
+    p.appendChild(element("strong", "Not filled from this alert:"));
+    p.appendChild(document.createTextNode(" "));
+    unfilled.slice(0, most).forEach(function (item, i) {
+      if (i) p.appendChild(document.createTextNode(", "));
+      p.appendChild(element("code", item.text));
+      if (item.refusedLabel) {
+        p.appendChild(document.createTextNode(" (the value of "));
+        p.appendChild(element("code", item.refusedLabel));
+        p.appendChild(document.createTextNode(" is not one plain word)"));
+      }
+    });
+    if (unfilled.length > most) p.appendChild(document.createTextNode(" and " + (unfilled.length - most) + " more"));
+    var names = Object.keys(labels);
+    p.appendChild(document.createTextNode(". Put " + (Math.min(unfilled.length, most) === 1 ? "it" : "them") + " in by hand" +
+      (names.length ? "; the alert's labels: " : "; the alert carried no labels.")));
+    names.forEach(function (k, i) {
+      var value = String(labels[k]);
+      if (value.length > 80) value = value.slice(0, 79) + "…";
+      if (i) p.appendChild(document.createTextNode(" "));
+      p.appendChild(element("code", k + "=\"" + value + "\"", { "class": "label" }));
+    });
+    if (names.length) p.appendChild(document.createTextNode("."));
+    box.appendChild(p);
+    box.hidden = false;
   }
 
   if (typeof module !== "undefined" && module.exports) {
     module.exports = {
       search: search, lookUp: lookUp, parseLabels: parseLabels,
-      openedFromAlert: openedFromAlert, alertContext: alertContext, placeholders: placeholders
+      openedFromAlert: openedFromAlert, alertContext: alertContext,
+      isPlainWord: isPlainWord, filling: filling
     };
     return;
   }
