@@ -682,12 +682,12 @@ const puppeteer = require("puppeteer-core");
   await page.waitForSelector("[data-lookup-result] a.button");
   await Promise.all([page.waitForNavigation(), page.click("[data-lookup-result] a.button")]);
   const seen = await page.evaluate(() => ({{
+    unfilled: [document.querySelector("[data-unfilled-note]")].map(box =>
+      box && !box.hidden ? box.textContent : null)[0],
     banner: !document.querySelector("[data-offline-alert]").hidden,
     name: document.querySelector("[data-alert-name]").textContent,
     labels: [...document.querySelectorAll("[data-alert-labels] code")].map(c => c.textContent),
     note: document.querySelector("[data-placeholder-note]").textContent,
-    unfilled: document.querySelector("[data-unfilled-note]").hidden ? null
-      : document.querySelector("[data-unfilled-note]").textContent,
     code: document.querySelector(".markdown pre code").textContent,
     inline: document.querySelector(".markdown p code").textContent,
     missing: [...document.querySelectorAll("mark.ph-missing")].map(m => m.textContent),
