@@ -32,8 +32,8 @@ const CASES = [
   { path: CEPH, who: "alice", screen: PHONE },
   { path: KUBE, who: "alice", screen: PHONE },
   { path: CEPH, who: "alice", screen: DESKTOP },
-  { path: PRIVATE, who: "alice", screen: PHONE },
-  { path: PRIVATE, who: "alice", screen: DESKTOP },
+  { path: PRIVATE, who: "alice", screen: PHONE, afterSignIn: true },
+  { path: PRIVATE, who: "alice", screen: DESKTOP, afterSignIn: true },
   { path: CEPH, who: null, screen: PHONE },
   { path: KUBE, who: null, screen: PHONE },
   { path: "/r/CephOSDDown", who: null, screen: DESKTOP },
@@ -60,19 +60,37 @@ function measure() {
     step: top(ol && ol.querySelector("li")),
     command: top(text && text.querySelector("pre")),
     signedIn: !document.querySelector('.usermenu a[href^="/accounts/login/"]'),
+    text: Boolean(text),
   };
+}
+
+async function submitSignIn(page, username, password) {
+  await page.type("#id_username", username);
+  await page.type("#id_password", password);
+  await Promise.all([page.waitForNavigation({ waitUntil: "networkidle0" }), page.click("form.form button[type=submit]")]);
+  if (page.url().includes("/accounts/login/")) throw new Error(`could not sign in as ${username}`);
 }
 
 async function signIn(browser, base, username, password) {
   const context = await browser.createBrowserContext();
   const page = await context.newPage();
   await page.goto(base + "/accounts/login/", { waitUntil: "load" });
-  await page.type("#id_username", username);
-  await page.type("#id_password", password);
-  await Promise.all([page.waitForNavigation({ waitUntil: "load" }), page.click("form.form button[type=submit]")]);
-  if (page.url().includes("/accounts/login/")) throw new Error(`could not sign in as ${username}`);
+  await submitSignIn(page, username, password);
   await page.close();
   return context;
+}
+
+// A link followed signed out, then the sign-in it leads to (the page's own link to it when it
+// is not the sign-in page itself): the reader lands where the sign-in sends them.
+async function openAfterSignIn(browser, base, c, password) {
+  const page = await (await browser.createBrowserContext()).newPage();
+  await page.setViewport({ width: c.screen.width, height: c.screen.height });
+  await page.goto(base + c.path, { waitUntil: "load" });
+  if (!new URL(page.url()).pathname.startsWith("/accounts/login/")) {
+    await Promise.all([page.waitForNavigation({ waitUntil: "load" }), page.click('main a[href^="/accounts/login/"]')]);
+  }
+  await submitSignIn(page, c.who, password);
+  return page;
 }
 
 async function axeViolations(page, axeSource) {
@@ -85,7 +103,7 @@ async function axeViolations(page, axeSource) {
 
 function shotName(c, scheme) {
   const slug = c.path.replace(/^\/(r|runbooks)\//, "").replace(/\/$/, "").replace(/\?.*/, c.path.includes("?") ? "-labels" : "");
-  return `${slug}-${c.who || "anon"}-${c.screen.width}-${scheme}.png`;
+  return `${slug}-${c.who || "anon"}${c.afterSignIn ? "-via-signin" : ""}-${c.screen.width}-${scheme}.png`;
 }
 
 async function main() {
@@ -102,18 +120,23 @@ async function main() {
   let violations = 0;
   try {
     const contexts = { null: await browser.createBrowserContext() };
-    for (const who of new Set(CASES.map((c) => c.who).filter(Boolean))) {
+    for (const who of new Set(CASES.filter((c) => !c.afterSignIn).map((c) => c.who).filter(Boolean))) {
       contexts[who] = await signIn(browser, base, who, password);
     }
     console.log("| link | who | screen | first step | first command | on the first screen |" + (withAxe ? " axe light / dark |" : ""));
     console.log("|---|---|---|---|---|---|" + (withAxe ? "---|" : ""));
     for (const c of CASES) {
-      const page = await contexts[c.who].newPage();
-      await page.setViewport({ width: c.screen.width, height: c.screen.height });
-      const answer = await page.goto(base + c.path, { waitUntil: "networkidle0" });
+      let page, status = 200;
+      if (c.afterSignIn) {
+        page = await openAfterSignIn(browser, base, c, password);
+      } else {
+        page = await contexts[c.who].newPage();
+        await page.setViewport({ width: c.screen.width, height: c.screen.height });
+        status = (await page.goto(base + c.path, { waitUntil: "networkidle0" })).status();
+      }
       const got = await page.evaluate(measure);
-      if (answer.status() >= 400 || got.signedIn !== Boolean(c.who)) {
-        throw new Error(`${c.path} as ${c.who || "anonymous"}: ${answer.status()} at ${page.url()}`);
+      if (status >= 400 || got.signedIn !== Boolean(c.who) || !got.text) {
+        throw new Error(`${c.path} as ${c.who || "anonymous"}: ${status} at ${page.url()}`);
       }
       // The first instruction is whichever comes first; "all" when both start on the first screen.
       const tops = [got.step, got.command].filter((top) => top !== null);
@@ -130,7 +153,7 @@ async function main() {
       }
       const px = (v) => (v === null ? "none" : `${v.toLocaleString("en")} px`);
       console.log(
-        `| \`${c.path}\` | ${c.who || "signed out"} | ${c.screen.label} | ${px(got.step)} | ${px(got.command)} | ${fits} |` +
+        `| \`${c.path}\` | ${c.who ? c.who + (c.afterSignIn ? ", signing in on the way" : "") : "signed out"} | ${c.screen.label} | ${px(got.step)} | ${px(got.command)} | ${fits} |` +
           (withAxe ? ` ${axeCell} |` : "")
       );
       await page.close();
