@@ -162,6 +162,14 @@ def test_without_an_alert_the_fold_is_open_and_closes_only_on_a_phone(alice, run
     assert "open" in fold and "data-collapse-narrow" in fold
 
 
+def test_the_folds_line_names_the_sections_as_text(alice, provider_a, make_runbook):
+    body = "## When `<script>` & 1 < 2\n\nText.\n\n## Steps\n\n1. Do.\n"
+    runbook = make_runbook(alice, title="Named", body=body, provider=provider_a)
+    page = _page(alice, runbook.get_absolute_url() + FROM_ALERT)
+    assert "<summary>Background: When &lt;script&gt; &amp; 1 &lt; 2</summary>" in page
+    assert "<script>" not in page.split("<summary>Background")[1].split("</summary>")[0]
+
+
 def test_a_post_mortem_opened_with_an_alert_keeps_its_layout(alice, provider_a):
     postmortem = documents.create_document(
         actor=alice,

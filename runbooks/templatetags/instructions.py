@@ -32,7 +32,7 @@ class Body:
 
 class _Outline(HTMLParser):
     """Where each top-level H2 before the first instruction starts (offset, name), and where
-    that instruction starts; nothing after it is read."""
+    that instruction starts; what follows it is ignored."""
 
     def __init__(self, html: str):
         super().__init__(convert_charrefs=True)
@@ -81,10 +81,8 @@ def cut(html: str) -> Body:
     """`html` cut before the top-level H2 whose section holds the first instruction; all of it
     in `lead` when that is in the text before the first H2, or there is no instruction."""
     outline = _Outline(html)
-    before = outline.headings  # those before the instruction: the outline stops there
-    if (
-        outline.instruction is None or len(before) < 2
-    ):  # the instruction is in the lead or in the first section
+    before = outline.headings  # the outline ignores what follows the instruction
+    if outline.instruction is None or len(before) < 2:  # nothing before its section to fold
         return Body(lead=mark_safe(html))
     first, last = before[0][0], before[-1][0]
     names = [" ".join("".join(name).split()) for _, name in before[:-1]]
