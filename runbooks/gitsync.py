@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 import yaml
+from django.core.exceptions import ValidationError
 from django.utils.text import slugify
 
-from runbooks import yamltext
+from runbooks import placeholders, yamltext
 from runbooks.markdown import normalise
 
 # A repository root is accepted too: its runbooks live here (Hugo's content folder).
@@ -156,18 +157,29 @@ def split_front_matter(text: str) -> tuple[str, str]:
     return text[: match.end()], text[match.end() :]
 
 
-def front_matter_title(front_matter: str) -> str | None:
-    """The `title` of a front matter block; None when it has none or the YAML is broken."""
+def front_matter_data(front_matter: str) -> dict:
+    """The keys of a front matter block; empty when it has none or the YAML is broken."""
     match = _FRONT_MATTER.match(front_matter)
     if not match or not match["yaml"]:
-        return None
+        return {}
     try:
         data = yamltext.load(match["yaml"])
     except (yaml.YAMLError, RecursionError):
         # Broken YAML is still stored verbatim; the title then comes from the body.
-        return None
-    title = data.get("title") if isinstance(data, dict) else None
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def front_matter_title(front_matter: str) -> str | None:
+    """The `title` of a front matter block; None when it has none or the YAML is broken."""
+    title = front_matter_data(front_matter).get("title")
     return None if title is None else str(title)
+
+
+def front_matter_placeholders(front_matter: str) -> dict[str, str]:
+    """The front matter's `placeholder_labels` (which alert label fills which placeholder),
+    checked: ValidationError when it is there and wrong, empty when it is not there."""
+    return placeholders.checked_mapping(front_matter_data(front_matter).get(placeholders.FIELD))
 
 
 def first_h1(body: str) -> str | None:
@@ -231,9 +243,42 @@ def plan_export(runbooks: Iterable) -> list[tuple[object, PurePosixPath | None]]
     return plan
 
 
-def file_text(front_matter: str, body: str) -> str:
-    """The file of a runbook: its stored front matter verbatim, then its current body."""
-    return front_matter + body
+def file_text(front_matter: str, body: str, placeholder_labels: dict | None = None) -> str:
+    """The file of a runbook: its stored front matter, then its current body. The front matter
+    is written verbatim unless the runbook's placeholder mapping changed since it was read."""
+    return with_placeholder_labels(front_matter, placeholder_labels or {}) + body
+
+
+def with_placeholder_labels(front_matter: str, mapping: dict[str, str]) -> str:
+    """`front_matter` whose `placeholder_labels` say `mapping`: itself when they already do,
+    else with that key's block replaced (other keys, comments and order kept)."""
+    try:
+        if front_matter_placeholders(front_matter) == mapping:
+            return front_matter
+    except ValidationError:
+        pass  # a wrong mapping in the file is replaced by the runbook's
+    block = yaml.safe_dump({placeholders.FIELD: mapping}, sort_keys=True) if mapping else ""
+    match = _FRONT_MATTER.match(front_matter)
+    if not match:
+        return f"---\n{block}---\n" if block else front_matter
+    old = match["yaml"] or ""
+    closing = front_matter[len("---\n") + len(old) :]
+    return "---\n" + _without_key(old, placeholders.FIELD) + block + closing
+
+
+def _without_key(yaml_text: str, key: str) -> str:
+    """YAML text without one top-level key and the indented lines under it."""
+    kept, inside = [], False
+    for line in yaml_text.splitlines(keepends=True):
+        if re.match(rf"{re.escape(key)}\s*:", line):
+            inside = True
+        elif inside and (not line.strip() or line[0] in " \t#"):
+            continue
+        else:
+            inside = False
+        if not inside:
+            kept.append(line)
+    return "".join(kept)
 
 
 def write_file(root: Path, relative: PurePosixPath, text: str) -> bool:

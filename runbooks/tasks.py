@@ -21,7 +21,15 @@ from django.dispatch import receiver
 
 from runbooks import ratelimit
 from runbooks.models import Event, OfflineCopy
-from runbooks.services import chat, heartbeats, intake, notifications, offline, postmortems
+from runbooks.services import (
+    chat,
+    heartbeats,
+    intake,
+    notifications,
+    offline,
+    postmortems,
+    reports,
+)
 
 log = logging.getLogger(__name__)
 SWEEP_BATCH = 1000
@@ -123,6 +131,7 @@ def sweep_events() -> int:
         done += mail_notification(notification_id)
     notifications.lifted_embargoes()  # their events are fanned out by the next sweep at latest
     postmortems.count_lifted_verdicts()  # their verdicts count from the embargo's end
+    reports.count_lifted_failures()  # and reports' failures
     return done
 
 

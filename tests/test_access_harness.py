@@ -4,6 +4,8 @@ import pytest
 from django.forms.models import model_to_dict
 from django.urls import reverse
 
+from runbooks.models import Tag
+from runbooks.services import events
 from tests import access
 from tests.conftest import client_for
 
@@ -19,8 +21,13 @@ def _refused(response) -> bool:
 
 
 @pytest.fixture
-def secrets(provider_a, alice):
-    return access.make_secrets(provider_a, alice)
+def secrets(provider_a, alice, personas):
+    made = access.make_secrets(provider_a, alice)
+    secret_tag = Tag.objects.get(slug="secret-tag")
+    for user in filter(None, personas.values()):  # the home page lists changes to what one watches
+        events.watch(user, provider=provider_a)
+        events.watch(user, tag=secret_tag)
+    return made
 
 
 @pytest.fixture

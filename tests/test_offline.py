@@ -3,6 +3,7 @@ no address of the site but "open online", and the alert look-up choosing as `/r/
 
 import io
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -17,6 +18,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from runbooks import tasks
+from runbooks.actors import SYSTEM
 from runbooks.choices import Kind, Status, Visibility
 from runbooks.models import AlertRoute, AuditEntry, OfflineCopy
 from runbooks.services import documents, offline, routes
@@ -195,7 +197,11 @@ def test_no_page_names_the_site_except_to_open_it_online(tmp_path, alice, runboo
 
 def test_documents_read_without_javascript(tmp_path, alice, runbook):
     folder = export(tmp_path, alice)
-    assert parsed(folder / "runbooks" / f"{runbook.slug}.html").scripts == []
+    # A runbook page's one script is the copy's own, for the alert that opened it (hidden,
+    # and filled in only by that script); its text is all there without it.
+    page = folder / "runbooks" / f"{runbook.slug}.html"
+    assert parsed(page).scripts == ["../static/offline.js"]
+    assert "An OSD stopped." in page.read_text()
     assert parsed(folder / "index.html").scripts == ["data/search-index.js", "static/offline.js"]
     index = (folder / "index.html").read_text()
     assert f'href="runbooks/{runbook.slug}.html"' in index  # listed, for reading without JS
@@ -499,3 +505,109 @@ def test_hostile_text_stays_text_in_pages_and_in_the_script_files(tmp_path, alic
     )
     if node:
         assert stored in json.loads(node.stdout)  # read back exactly as stored
+
+
+# --- The look-up carries the alert's labels into the runbook page (issue 31) ----------------
+
+COMMANDS = "ceph osd find $OSD_ID\nssh ${HOSTNAME} dmesg\necho {{ $labels.severity }} $MISSING"
+FILLED_BODY = (
+    f"## Diagnosis\n\n```\n{COMMANDS}\n```\n\n"
+    "Then `systemctl status {{ $labels.alertname }}`.\n"
+)
+
+
+@pytest.fixture
+def filled_runbook(alice, provider_a, make_runbook):
+    runbook = make_runbook(alice, title="OSD down", body=FILLED_BODY, provider=provider_a)
+    routes.save_route(alertname="CephOSDDown", runbook=runbook, provider=provider_a, actor=SYSTEM)
+    return runbook
+
+
+@pytest.mark.skipif(NODE is None, reason="the look-up runs in JavaScript: needs node")
+def test_the_look_up_link_carries_the_labels_as_r_does(tmp_path, alice, filled_runbook):
+    """The copy's look-up writes the link /r/ redirects to (links.opened_from_alert), and the
+    runbook page reads it back and fills its placeholders by the site's rules."""
+    folder = export(tmp_path, alice)
+    labels = {"osd_id": "osd.7", "hostname": "stor 07&x", "severity": "critical"}
+    script = f"""
+const fs = require("fs");
+globalThis.window = {{}};
+eval(fs.readFileSync({json.dumps(str(folder / "data/routes.js"))}, "utf8"));
+const offline = require({json.dumps(str(OFFLINE_JS))});
+const table = window.OPENOPS_OFFLINE_ROUTES;
+const labels = {json.dumps(labels)};
+const found = offline.lookUp(table, "CephOSDDown", labels, table.default, "");
+const href = offline.openedFromAlert(found.route.file, "CephOSDDown", labels);
+const alert = offline.alertContext(href.slice(href.indexOf("?")));
+const text = {json.dumps(COMMANDS + " {{ $labels.alertname }}")};
+const pieces = offline.placeholders(text, alert.labels, alert.name);
+console.log(JSON.stringify({{href, alert, pieces}}));
+"""
+    done = subprocess.run([NODE, "-e", script], capture_output=True, text=True, check=True)
+    answer = json.loads(done.stdout)
+    online = client_for(alice).get("/r/CephOSDDown", labels)["Location"]
+    file = f"runbooks/{filled_runbook.slug}.html"
+    assert answer["href"] == file + online[online.index("?") :]  # the same query, byte for byte
+    assert answer["alert"] == {"name": "CephOSDDown", "labels": labels}
+    filled = [(p["text"], p["value"]) for p in answer["pieces"] if "label" in p]
+    assert filled == [
+        ("$OSD_ID", "osd.7"),
+        ("${HOSTNAME}", "stor 07&x"),
+        ("{{ $labels.severity }}", "critical"),
+        ("$MISSING", None),
+        ("{{ $labels.alertname }}", "CephOSDDown"),
+    ]
+
+
+def _puppeteer_script() -> Path | None:
+    modules = Path(os.environ.get("NODE_PATH", "/work/tools/node_modules"))
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if NODE is None or chromium is None or not (modules / "puppeteer-core").is_dir():
+        return None
+    return modules
+
+
+@pytest.mark.skipif(_puppeteer_script() is None, reason="needs node, puppeteer-core, Chromium")
+def test_in_a_browser_the_copys_runbook_shows_the_alert_and_fills_its_commands(
+    tmp_path, alice, filled_runbook
+):
+    """From file://, as an operator with no network: look-up → runbook page → filled commands."""
+    folder = export(tmp_path, alice)
+    start = (folder / "alert.html").as_uri() + "?alertname=CephOSDDown&osd_id=osd.7&hostname=stor07"
+    script = f"""
+const puppeteer = require("puppeteer-core");
+(async () => {{
+  const browser = await puppeteer.launch({{executablePath: {json.dumps(shutil.which("chromium"))},
+    args: ["--no-sandbox", "--disable-gpu", "--allow-file-access-from-files"]}});
+  const page = await browser.newPage();
+  const errors = [];
+  page.on("pageerror", e => errors.push(String(e)));
+  await page.goto({json.dumps(start)});
+  await page.waitForSelector("[data-lookup-result] a.button");
+  await Promise.all([page.waitForNavigation(), page.click("[data-lookup-result] a.button")]);
+  const seen = await page.evaluate(() => ({{
+    banner: !document.querySelector("[data-offline-alert]").hidden,
+    name: document.querySelector("[data-alert-name]").textContent,
+    labels: [...document.querySelectorAll("[data-alert-labels] code")].map(c => c.textContent),
+    note: document.querySelector("[data-placeholder-note]").textContent,
+    code: document.querySelector(".markdown pre code").textContent,
+    inline: document.querySelector(".markdown p code").textContent,
+    missing: [...document.querySelectorAll("mark.ph-missing")].map(m => m.textContent),
+  }}));
+  console.log(JSON.stringify({{seen, errors}}));
+  await browser.close();
+}})();
+"""
+    env = {**os.environ, "NODE_PATH": str(_puppeteer_script())}
+    done = subprocess.run(
+        [NODE, "-e", script], capture_output=True, text=True, check=True, env=env, timeout=120
+    )
+    answer = json.loads(done.stdout)
+    assert answer["errors"] == []
+    seen = answer["seen"]
+    assert seen["banner"] and seen["name"] == "CephOSDDown"
+    assert seen["labels"] == ['hostname="stor07"', 'osd_id="osd.7"']
+    assert "ceph osd find osd.7\nssh stor07 dmesg" in seen["code"]
+    assert seen["missing"] == ["{{ $labels.severity }}", "$MISSING"]
+    assert seen["inline"] == "systemctl status CephOSDDown"
+    assert seen["note"] == "Commands below use this alert's labels; marked placeholders have none."

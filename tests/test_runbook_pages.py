@@ -50,7 +50,7 @@ def test_a_stale_runbook_says_so(runbook, alice):
 
     runbook_services.mark_reviewed(runbook, actor=alice, when=timezone.now() - timedelta(days=200))
     page = client_for(None).get(f"/runbooks/{runbook.slug}/").content.decode()
-    assert "Last reviewed 200 days ago — review overdue" in page
+    assert "Review overdue: last reviewed 200 days ago, " in page
 
 
 def test_an_editor_creates_a_runbook_from_the_form(alice, provider_a):

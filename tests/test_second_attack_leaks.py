@@ -236,7 +236,7 @@ def test_another_providers_draft_verdict_marks_nothing(bob, provider_b, public_r
     judge(bob, provider_b, public_runbook)
     assert not stale(public_runbook)
     page = Client().get(public_runbook.get_absolute_url()).content.decode()
-    assert "review overdue" not in page
+    assert "review-due" not in page
     assert ApiClient().get(f"/api/v1/runbooks/{public_runbook.slug}/").json()["stale"] is False
 
 
@@ -248,7 +248,10 @@ def test_the_verdict_counts_once_the_post_mortem_is_published(bob, provider_b, p
     assert not stale(public_runbook)  # B's members alone read it
     documents.edit_document(postmortem, actor=bob, base_revision=1, visibility=Visibility.COMMUNITY)
     assert stale(public_runbook)
-    assert "review overdue" in Client().get(public_runbook.get_absolute_url()).content.decode()
+    assert (
+        "Review due: a post-mortem judged"
+        in Client().get(public_runbook.get_absolute_url()).content.decode()
+    )
 
 
 def test_an_embargoed_verdict_counts_when_the_embargo_lifts(alice, bob, provider_b, public_runbook):

@@ -41,7 +41,8 @@ def test_signed_out_the_miss_page_asks_to_sign_in_and_counts_nothing(private_run
     response = Client().get("/r/CephOSDFull?hostname=stor07")
     page = response.content.decode()
     assert response.status_code == 404
-    assert "Sign in to open the runbook" in page and "Write this runbook" not in page
+    assert "Sign in to look for your provider's runbook" in page
+    assert "Write this runbook" not in page
     login = re.search(r'href="(/accounts/login/\?next=[^"]+)"', page).group(1)
     assert parse_qs(urlsplit(login.replace("&amp;", "&")).query)["next"] == [
         "/r/CephOSDFull?hostname=stor07"

@@ -137,8 +137,11 @@ class ResolveView(APIView):
         except resolution.BadLabels as bad:
             raise ValidationError({"labels": [str(bad)]}) from None
         route_services.count_miss(found.miss, actor=request.user)
-        if found.hidden and not request.user.is_authenticated:
-            raise NotAuthenticated("Sign in (or send a token) to open this runbook.")
+        if found.route is None and not request.user.is_authenticated:
+            # Signed out, a private runbook, a draft and nothing answer alike (DESIGN §4).
+            raise NotAuthenticated(
+                "No public runbook answers this alert: send a token to look for your provider's."
+            )
         if found.route is None:  # no match, or one the caller may not see: the same answer
             raise NotFound(f"No runbook is linked to the alert {name!r}.")
         route, runbook = found.route, found.route.runbook

@@ -71,6 +71,7 @@ def _seed_runbook(spec: dict, users: dict) -> None:
         visibility=spec["visibility"],
         tags=spec["tags"],
         component=spec["component"],
+        placeholder_labels=spec.get("placeholder_labels", {}),
         message=first["message"],
     )
     for revision in later:

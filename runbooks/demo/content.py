@@ -166,7 +166,7 @@ OVN_MEANING = """
 
 Neutron bumps a sequence number (`nb_cfg`) in the northbound database, and every
 `ovn-controller` acknowledges it in the southbound `Chassis_Private` table. If the chassis on
-`{{ $labels.host }}` has not caught up within `agent_down_time`, `openstack network agent list`
+`{{ $labels.hostname }}` has not caught up within `agent_down_time`, `openstack network agent list`
 shows it as dead and the alert fires.
 """
 
@@ -183,7 +183,7 @@ OVN_DIAGNOSIS = """
 ## Diagnosis
 
 ```bash
-openstack network agent list --host {{ $labels.host }}
+openstack network agent list --host {{ $labels.hostname }}
 ```
 
 On the chassis itself:
@@ -229,8 +229,8 @@ ovn-appctl -t ovn-controller connection-status
    `DOWN`:
 
 ```bash
-openstack network agent list --host {{ $labels.host }} -c Alive -c State
-openstack port list --host {{ $labels.host }} --status DOWN
+openstack network agent list --host {{ $labels.hostname }} -c Alive -c State
+openstack port list --host {{ $labels.hostname }} --status DOWN
 ```
 """
 
@@ -560,25 +560,29 @@ CEPH_OSD_IMPACT = """
 CEPH_OSD_DIAGNOSIS = """
 ## Diagnosis
 
-1. Find out which OSDs are down and where they live:
+1. Find out which OSDs are down and where they live; the alert names `$OSD`:
 
 ```bash
 ceph health detail
 ceph osd tree down
-ceph osd find $OSD_ID
+ceph osd find $OSD
 ```
 
-2. On that host, check the daemon and its log:
+2. On that host (`$HOST`), check the daemon and its log. The systemd unit carries the OSD's
+   number, the part of its name after `osd.`:
 
 ```bash
-systemctl status ceph-osd@$OSD_ID
-journalctl -u ceph-osd@$OSD_ID --since "-1h" --no-pager | tail -n 50
+OSD=$OSD
+systemctl status "ceph-osd@${OSD#osd.}"
+journalctl -u "ceph-osd@${OSD#osd.}" --since "-1h" --no-pager | tail -n 50
 ```
 
-3. Check the disk behind the OSD. Read errors in the kernel log mean the drive is failing:
+3. Check the disk behind the OSD. Read errors in the kernel log mean the drive is failing. The
+   alert does not know the disk: `ceph-volume lvm list` names it under `devices`, and that is
+   the `$DEVICE` to give `smartctl`:
 
 ```bash
-ceph-volume lvm list | grep -A15 "= osd.$OSD_ID ="
+ceph-volume lvm list | grep -A15 "= $OSD ="
 dmesg -T | grep -iE "i/o error|medium error|critical medium"
 smartctl -a /dev/$DEVICE
 ```
@@ -590,8 +594,8 @@ cluster FSID:
 
 ```bash
 ceph orch ps --daemon-type osd --hostname $HOST
-cephadm logs --name osd.$OSD_ID -- --since "-1h"
-systemctl status ceph-$FSID@osd.$OSD_ID
+cephadm logs --name $OSD -- --since "-1h"
+systemctl status "ceph-*@$OSD"
 ```
 """
 
@@ -601,7 +605,8 @@ CEPH_OSD_MITIGATION = """
 1. If the daemon crashed and the disk is healthy, start it again and watch the PGs recover:
 
 ```bash
-systemctl start ceph-osd@$OSD_ID
+OSD=$OSD
+systemctl start "ceph-osd@${OSD#osd.}"
 ceph -w
 ```
 
@@ -611,8 +616,8 @@ ceph -w
    immediately instead of after the timeout. Then plan the replacement:
 
 ```bash
-ceph osd out $OSD_ID
-ceph osd safe-to-destroy osd.$OSD_ID
+ceph osd out $OSD
+ceph osd safe-to-destroy $OSD
 ```
 """
 
@@ -621,7 +626,8 @@ With cephadm, let the orchestrator drain and remove the OSD while keeping its ID
 disk:
 
 ```bash
-ceph orch osd rm $OSD_ID --replace
+OSD=$OSD
+ceph orch osd rm "${OSD#osd.}" --replace
 ceph orch osd rm status
 ```
 """
@@ -831,11 +837,11 @@ ceph health detail | grep -i slow
 ceph osd perf | sort -nk2 | tail
 ```
 
-2. Look at what the slowest OSD is waiting for:
+2. Look at what the OSD the alert names (`$OSD`, or the slowest one above) is waiting for:
 
 ```bash
-ceph tell osd.$OSD_ID dump_ops_in_flight
-ceph tell osd.$OSD_ID dump_historic_slow_ops
+ceph tell $OSD dump_ops_in_flight
+ceph tell $OSD dump_historic_slow_ops
 ```
 
 The `flag_point` of the oldest operations tells you where they wait:
@@ -859,8 +865,8 @@ CEPH_SLOW_MITIGATION = """
    the disk.
 
 ```bash
-ceph orch daemon restart osd.$OSD_ID
-ceph osd out $OSD_ID
+ceph orch daemon restart $OSD
+ceph osd out $OSD
 ```
 
 2. Slow ops during recovery: give client I/O priority.
@@ -1689,6 +1695,8 @@ RUNBOOKS = [
         "stale": False,
         # The Health Monitor's failed boots land here too (README, "Alarm mails").
         "alerts": ["NovaComputeServiceDown", "NovaAgentDown", "HealthMonitor: nova boot"],
+        # `HOST=` in the fencing commands is the alert's host, as `{{ $labels.hostname }}` is.
+        "placeholder_labels": {"HOST": "hostname"},
         "revisions": [
             {
                 "author": "carol",
@@ -1890,6 +1898,8 @@ RUNBOOKS = [
         "tags": ["ceph", "storage"],
         "stale": False,
         "alerts": ["CephOSDDown", "CephOSDHostDown"],
+        # The alerts name the daemon (`ceph_daemon="osd.7"`) and its host (`hostname`).
+        "placeholder_labels": {"OSD": "ceph_daemon", "HOST": "hostname"},
         "revisions": [
             {
                 "author": "carol",
@@ -2011,6 +2021,7 @@ RUNBOOKS = [
         "tags": ["ceph", "storage", "performance"],
         "stale": False,
         "alerts": ["CephSlowOps", "CephDaemonSlowOps"],
+        "placeholder_labels": {"OSD": "ceph_daemon"},
         "revisions": [
             {
                 "author": "hanna",

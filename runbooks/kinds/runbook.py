@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from rest_framework import serializers
 
+from runbooks import placeholders
 from runbooks.choices import Kind, Status, Visibility
 from runbooks.filters import RunbookFilter
 from runbooks.models import Runbook
@@ -31,8 +32,7 @@ def _interval(runbook: Runbook) -> None:
 
 def _derived(runbook: Runbook, changed: set[str]) -> set[str]:
     if "review_interval_days" in changed:
-        runbook.review_due_at = runbook.compute_review_due()
-        return {"review_due_at"}
+        return set(runbook.reschedule_review())
     return set()
 
 
@@ -60,6 +60,24 @@ RUNBOOK = KindSpec(
             lambda **kw: serializers.IntegerField(min_value=1, max_value=3650, **kw),
             placement="tail",
         ),
+        DetailField(
+            placeholders.FIELD,
+            lambda: forms.CharField(
+                required=False,
+                max_length=4000,
+                label="Placeholders filled from other labels",
+                help_text="One “PLACEHOLDER: label” a line, e.g. OSD: ceph_daemon, for a "
+                "placeholder whose alert label has another name. One named like its label "
+                "($HOSTNAME, {{ $labels.hostname }}) needs none.",
+                widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false", "class": "short"}),
+            ),
+            lambda **kw: serializers.DictField(
+                child=serializers.CharField(max_length=placeholders.MAX_NAME), **kw
+            ),
+            tidy=placeholders.checked_mapping,
+            form_value=placeholders.mapping_lines,
+            placement="tail",
+        ),
     ),
     api_read_only={
         "reviewed_at": None,
@@ -69,6 +87,7 @@ RUNBOOK = KindSpec(
         "banner": "documents/runbook/_banner.html",
         "meta": "documents/runbook/_meta.html",
         "offline_meta": "offline/_runbook_meta.html",
+        "offline_banner": "offline/_alert_banner.html",
         "status": "documents/runbook/_status.html",
         "actions": "documents/runbook/_actions.html",
         "body": "documents/runbook/_body.html",

@@ -23,7 +23,7 @@ from .postmortems import ActionItem, Postmortem, RunbookUse, Severity
 from .providers import ROLE_RANK, Membership, Provider, Role, roles_of
 from .ratelimits import RateCounter
 from .reports import Outcome, Report
-from .runbooks import Runbook, RunbookQuerySet
+from .runbooks import ReviewReason, Runbook, RunbookQuerySet
 from .search import SearchEntry
 from .tokens import USER_SCOPES, Scope, Token, hash_token
 
@@ -59,6 +59,7 @@ __all__ = [
     "RateCounter",
     "Report",
     "Revision",
+    "ReviewReason",
     "Runbook",
     "RunbookQuerySet",
     "RunbookUse",

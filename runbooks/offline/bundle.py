@@ -180,7 +180,11 @@ def _document_context(document, contents: Contents, alertnames: list[str]) -> di
         "anchor": spec.url_prefix,
         # the kind's badges as a copy shows them, where they differ from the site's (dates,
         # not "3 days ago", which a copy read in a month would get wrong)
-        "parts": {"meta": spec.parts.get("offline_meta") or spec.parts.get("meta", "")},
+        "parts": {
+            "meta": spec.parts.get("offline_meta") or spec.parts.get("meta", ""),
+            # the alert that opened the page from the copy's look-up (its labels in the link)
+            "banner": spec.parts.get("offline_banner", ""),
+        },
         # a report's runbook, when the copy holds it (never the title of one it does not)
         "subject": subject if subject is not None and subject.pk in contents.by_id else None,
         "alertnames": alertnames,

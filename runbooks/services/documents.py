@@ -251,7 +251,7 @@ def edit_document(
             locked, title, body, rendered, user_or_none(actor), message, base_revision
         )
     before = target.visibility
-    with _audience_change(document, visibility not in (None, before)):
+    with _audience_change(document, visibility not in (None, before) or bool(changed)):
         _save_details(document, target, locked, changed, visibility)
     if target.visibility != before:
         audit.record(

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 
-from runbooks import markdown, pagecache
+from runbooks import gitsync, markdown, pagecache
 from runbooks.actors import SYSTEM
 from runbooks.choices import Kind
 from runbooks.models import AlertRoute, Provider, Runbook
@@ -71,6 +71,8 @@ def import_runbook(
     if actor is not SYSTEM:
         raise NotAllowed("Runbooks are imported by the import_runbooks command.")
     _check_import_names(component, source_name)
+    front_matter = markdown.normalise(front_matter)
+    mapping = gitsync.front_matter_placeholders(front_matter)  # checked before any write
     document = find_imported_runbook(provider, component, source_name)
     if document is None:
         document = create_document(
@@ -94,21 +96,28 @@ def import_runbook(
             message=message,
         )
         outcome = "updated" if revised else "unchanged"
-    moved = _set_import_source(document, source_name=source_name, front_matter=front_matter)
+    moved = _set_import_source(
+        document, source_name=source_name, front_matter=front_matter, placeholder_labels=mapping
+    )
     if moved and outcome == "unchanged":
         outcome = "updated"
     route_created = _ensure_route(document, alertname=source_name, provider=provider)
     return ImportResult(document, outcome, route_created)
 
 
-def _set_import_source(runbook: Runbook, *, source_name: str, front_matter: str) -> bool:
-    """Record the file a runbook came from and its front matter (verbatim); True if changed."""
-    front_matter = markdown.normalise(front_matter)
-    if (runbook.source_name, runbook.front_matter) == (source_name, front_matter):
+def _set_import_source(
+    runbook: Runbook, *, source_name: str, front_matter: str, placeholder_labels: dict
+) -> bool:
+    """Record the file a runbook came from, its front matter (verbatim) and the placeholder
+    mapping that front matter gives (the file decides, as it does the text); True if changed."""
+    source = (source_name, front_matter, placeholder_labels)
+    if (runbook.source_name, runbook.front_matter, runbook.placeholder_labels) == source:
         return False
     runbook.source_name = source_name
     runbook.front_matter = front_matter
-    runbook.save(update_fields=["source_name", "front_matter", "updated_at"])
+    runbook.placeholder_labels = placeholder_labels
+    fields = ["source_name", "front_matter", "placeholder_labels", "updated_at"]
+    runbook.save(update_fields=fields)
     pagecache.touch([runbook.pk])
     return True
 

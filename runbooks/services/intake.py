@@ -210,9 +210,10 @@ def _free_start(parsed: payloads.ParsedAlert, existing: dict) -> None:
 
 
 def _freshness(provider, new: list[Alert], now) -> None:
-    """A critical alert caps its runbook's review interval; an alert that opens a runbook due
-    for review tells the receiving provider's editors (once a day per runbook). One read of the
-    runbooks the body's new alerts opened; writes only for what changes."""
+    """A critical alert caps its runbook's review interval (it may bring the review nearer,
+    never put it off: an alert is no review); an alert that opens a runbook due for review
+    tells the receiving provider's editors (once a day per runbook). One read of the runbooks
+    the body's new alerts opened; writes only for what changes."""
     fired = {a.runbook_id for a in new if a.runbook_id}
     if not fired:
         return
@@ -227,8 +228,8 @@ def _freshness(provider, new: list[Alert], now) -> None:
     for runbook in runbooks:
         if runbook.pk in critical and runbook.review_interval_days > CRITICAL_REVIEW_DAYS:
             runbook.review_interval_days = CRITICAL_REVIEW_DAYS
-            runbook.review_due_at = runbook.compute_review_due()
-            runbook.save(update_fields=["review_interval_days", "review_due_at"])
+            due = runbook.reschedule_review()
+            runbook.save(update_fields=["review_interval_days", *due])
             capped.append(runbook.pk)
         if runbook.stale:
             key = f"stale-fired:{runbook.pk}:{provider.pk}:{now:%Y-%m-%d}"

@@ -1,6 +1,7 @@
 """What each kind of document adds to the writes, keyed by kind: the services that replace its
 link sets (a post-mortem's runbooks used and alerts, a report's runbook), and what happens
-around a change of who may read one (a post-mortem's verdicts count from then).
+around a change of who may read one (a post-mortem's verdicts, a report's failure count from
+then).
 
 The services register here, from above: the kinds registry (`runbooks.kinds`) holds data only
 and names no service. `services.documents` calls these inside the write's transaction."""
@@ -24,9 +25,11 @@ RELATION_SAVERS: dict[str, dict[str, Callable[..., object]]] = {
     },
 }
 
-# kind → f(document) -> a context manager around a change of its status or visibility.
+# kind → f(document) -> a context manager around a change of its status or visibility (or
+# of its own fields: a report's outcome).
 AUDIENCE_CHANGES: dict[str, Callable[..., AbstractContextManager]] = {
     Kind.POSTMORTEM: postmortems.verdicts_follow,
+    Kind.REPORT: reports.failures_follow,
 }
 
 

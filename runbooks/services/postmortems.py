@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from runbooks import inputs, pagecache
@@ -18,6 +18,7 @@ from runbooks.models import (
     Alert,
     Event,
     Postmortem,
+    ReviewReason,
     Revision,
     Runbook,
     RunbookUse,
@@ -27,6 +28,7 @@ from runbooks.visibility import can_edit
 
 from . import events
 from .base import changes_pages, require
+from .reviews import put_up_for_review
 
 EDIT_DENIED = "You may read this post-mortem but not change its action items."
 FIELDS = ("title", "owner", "due_date", "status", "tracker_url")
@@ -186,12 +188,10 @@ def count_verdicts(postmortem, *, before: Iterable[int] = (), when=None) -> None
     """Put up for review, as of `when` (now unless said), each runbook whose provider may now
     read `postmortem`'s verdict on it and could not `before` — unless it was reviewed since
     (so running this twice changes nothing)."""
-    when = when or timezone.now()
     runbooks = verdict_readers(postmortem) - set(before)
-    due = Runbook.objects.filter(pk__in=runbooks).exclude(reviewed_at__gte=when)
-    due = due.filter(Q(review_due_at__isnull=True) | Q(review_due_at__gt=when))
-    pagecache.touch(list(due.values_list("pk", flat=True)))
-    due.update(review_due_at=when)
+    put_up_for_review(
+        runbooks, when=when or timezone.now(), reason=ReviewReason.VERDICT, source=postmortem
+    )
 
 
 @contextmanager

@@ -1,14 +1,21 @@
 """What only experience reports have: the runbook and revision they concern. Both are set by
 those who may edit the report, and only to a runbook the actor may see."""
 
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+
 from django.core.exceptions import ValidationError
+from django.db.models import F
+from django.utils import timezone
 
 from runbooks import pagecache
 from runbooks.actors import SYSTEM
-from runbooks.models import Report, Runbook
+from runbooks.choices import RELEASED_STATUSES
+from runbooks.models import Outcome, Report, ReviewReason, Runbook
 from runbooks.visibility import can_edit
 
 from .base import changes_pages, require
+from .reviews import put_up_for_review
 
 EDIT_DENIED = "You may read this report but not change it."
 
@@ -32,6 +39,7 @@ def set_runbook(report: Report, slug: str | None, *, actor) -> None:
     report.subject_revision = runbook.current_revision if runbook else None
     report.save(update_fields=["subject", "subject_revision"])
     pagecache.touch([report.pk, before, report.subject_id])
+    count_failure(report)
 
 
 @changes_pages
@@ -53,3 +61,54 @@ def set_runbook_revision(report: Report, number: int | None, *, actor) -> None:
         raise ValidationError({"runbook_revision": f"{runbook.slug} has no revision {number}."})
     Report.objects.filter(pk=report.pk).update(subject_revision=revision)
     pagecache.touch([report.pk, runbook.pk])
+    count_failure(report)
+
+
+# --- When a failure counts ---------------------------------------------------------------------
+#
+# A report that the runbook failed on its current revision puts the runbook up for review, like
+# an `outdated` verdict, once the runbook's provider may read the report (`visible_to_provider`).
+
+
+def failure_readers(report, at=None) -> set[int]:
+    """The runbook `report` says failed on its current revision, if the runbook's provider may
+    read the report (at `at`, the present unless said): where its failure counts."""
+    failed = Report.objects.filter(
+        pk=report.pk,
+        outcome=Outcome.FAILED,
+        subject_revision_id=F("subject__current_revision_id"),
+    ).values_list("subject_id", "subject__provider_id")
+    return {
+        runbook_id
+        for runbook_id, provider_id in failed
+        if Report.objects.visible_to_provider(provider_id, now=at).filter(pk=report.pk).exists()
+    }
+
+
+def count_failure(report, *, before=(), when: datetime | None = None) -> None:
+    """Put the report's runbook up for review if its failure counts now and did not `before`."""
+    runbooks = failure_readers(report) - set(before)
+    put_up_for_review(
+        runbooks, when=when or timezone.now(), reason=ReviewReason.REPORT, source=report
+    )
+
+
+@contextmanager
+def failures_follow(report):
+    """Around a change of the report's outcome or of who may read it (registered for the kind
+    in `services/kinds.py`): a failure it makes readable to the runbook's provider counts."""
+    before = failure_readers(report)
+    yield
+    count_failure(report, before=before)
+
+
+def count_lifted_failures(now=None, within: timedelta = timedelta(days=1)) -> None:
+    """Periodic: the failures told by reports whose embargo ended lately count from the moment
+    it ended, for the runbooks whose provider could not read them before."""
+    now = now or timezone.now()
+    lifted = Report.objects.filter(
+        status__in=RELEASED_STATUSES, embargo_until__lte=now, embargo_until__gt=now - within
+    )
+    for report in lifted:
+        before = failure_readers(report, at=report.embargo_until - timedelta(microseconds=1))
+        count_failure(report, before=before, when=report.embargo_until)

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from runbooks import pagecache
 from runbooks.choices import Kind
-from runbooks.models import Event, Runbook
+from runbooks.models import Event, ReviewReason, Runbook
 from runbooks.visibility import can_edit
 
 from . import events
@@ -38,8 +38,9 @@ def mark_reviewed(runbook: Runbook, *, actor, when: datetime | None = None) -> R
     """Record that someone checked the runbook is still right."""
     require(actor, can_edit, runbook, message="You may read this runbook but not review it.")
     runbook.reviewed_at = when or timezone.now()
-    runbook.review_due_at = runbook.compute_review_due()
-    runbook.save(update_fields=["reviewed_at", "review_due_at", "updated_at"])
+    runbook.review_due_reason = ReviewReason.TIME  # a review answers what made it due
+    fields = runbook.reschedule_review()
+    runbook.save(update_fields=["reviewed_at", *fields, "updated_at"])
     events.record(Event.Kind.REVIEWED, runbook, actor=actor)
     pagecache.touch([runbook.pk])
     return runbook

@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.syndication.views import Feed
 from django.core.paginator import Paginator
-from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -167,14 +167,17 @@ def review_queue(user):
         .annotate(n=Count("pk"))
         .values("n")
     )
+    # What made each review due, named only when `user` may read it (as on the runbook page).
+    cause_readable = Document.objects.visible_to(user).filter(pk=OuterRef("review_due_source"))
     return (
         runbooks.annotate(
+            cause_readable=Exists(cause_readable),
             firings=Coalesce(Subquery(firings), 0),
             bad_verdicts=Coalesce(Subquery(verdicts), 0),
             failed_reports=Coalesce(Subquery(failures), 0),
         )
         .annotate(risk=F("firings") + 10 * F("bad_verdicts") + 10 * F("failed_reports"))
-        .select_related("provider")
+        .select_related("provider", "review_due_source")
         .order_by("-risk", F("review_due_at").asc(nulls_first=True), "title")
     )
 

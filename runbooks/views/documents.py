@@ -107,6 +107,7 @@ def _detail_page(request, document):
     if detail_context:
         context.update(detail_context(request, document))
     html = document.current_revision.html if document.current_revision else ""
+    html = context.pop("text_html", html)  # as the kind shows it (a runbook's filled commands)
     context.update(comments_context(request, document, html))
     return render(request, "documents/detail.html", context)
 

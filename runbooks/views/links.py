@@ -1,7 +1,10 @@
 """Stable links for an alert's `runbook_url`: /r/<alertname>, /r/<component>/<alertname>,
-/r/?alertname=… (DESIGN §4). A match answers 302 to the runbook with the alert's context."""
+/r/?alertname=… (DESIGN §4). A match answers 302 to the runbook with the alert's context.
 
-from django.contrib.auth.views import redirect_to_login
+Signed out, every answer that is not a public runbook is one page with one status (404), built
+with the same queries, whether a private runbook, a draft, a community runbook or nothing
+stands behind the link: no one can learn which alerts a provider keeps runbooks for."""
+
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -25,8 +28,6 @@ def alert_link(request, alertname: str | None = None, component: str | None = No
     except resolution.BadLabels as bad:
         return _problem(request, str(bad))
     routes.count_miss(found.miss, actor=request.user)
-    if found.hidden and not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
     if found.route is None:  # no match, or one the caller may not see: the same page
         return _missing(request, name, component, found.labels)
     page = found.route.runbook.get_absolute_url()
@@ -75,7 +76,11 @@ def _missing(request, name, component, labels):
         "alertname": name,
         "component": component,
         "labels": sorted(labels.items()),
-        "suggestions": related_runbooks(request.user, name),
+        # Signed out, the page depends on the link alone: suggestions (a search whose cost
+        # varies) are one tap away on the search page instead.
+        "suggestions": related_runbooks(request.user, name)
+        if request.user.is_authenticated
+        else [],
         "write_url": write_url(name, component),
         "can_write": can_create_any(request.user),
         "login_url": with_query(reverse("login"), {"next": request.get_full_path()}),

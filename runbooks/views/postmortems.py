@@ -146,23 +146,25 @@ def runbooks_used_change(request, kind, slug):
     return redirect(anchor)
 
 
+def open_action_items(user):
+    """Open action items of the post-mortems of `user`'s providers that `user` may read, each
+    annotated `mine` (0 for the user's own, 1 for the others'), owner and provider fetched."""
+    visible = Postmortem.objects.visible_to(user).filter(provider__in=list(roles_of(user)))
+    items = ActionItem.objects.filter(status=ActionItem.Status.OPEN, postmortem__in=visible)
+    mine = Case(When(owner=user, then=Value(0)), default=Value(1), output_field=IntegerField())
+    return items.select_related("owner", "postmortem__provider").annotate(mine=mine)
+
+
 @login_required
 def action_item_list(request):
     """Open action items of the post-mortems of the reader's providers; the reader's own first,
     overdue ones marked; filterable by owner and provider."""
-    visible = Postmortem.objects.visible_to(request.user).filter(
-        provider__in=list(roles_of(request.user))
-    )
-    items = ActionItem.objects.filter(status=ActionItem.Status.OPEN, postmortem__in=visible)
+    items = open_action_items(request.user)
     owner, provider = request.GET.get("owner", ""), request.GET.get("provider", "")
     if owner:
         items = items.filter(owner__username=owner)
     if provider:
         items = items.filter(postmortem__provider__slug=provider)
-    mine = Case(
-        When(owner=request.user, then=Value(0)), default=Value(1), output_field=IntegerField()
-    )
-    items = items.select_related("owner", "postmortem__provider").annotate(mine=mine)
     page = Paginator(items.order_by("mine", "due_date", "pk"), 50).get_page(request.GET.get("page"))
     context = {
         "page": page,

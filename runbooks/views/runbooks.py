@@ -7,10 +7,19 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
-from runbooks import access, charts, compatibility, links
+from runbooks import access, charts, compatibility, links, placeholders
 from runbooks.choices import Kind
 from runbooks.forms import RouteForm
-from runbooks.models import Alert, AlertRoute, Event, Postmortem, Provider, RunbookUse, roles_of
+from runbooks.models import (
+    Alert,
+    AlertRoute,
+    Document,
+    Event,
+    Postmortem,
+    Provider,
+    RunbookUse,
+    roles_of,
+)
 from runbooks.services import routes as route_services
 from runbooks.services import runbooks as runbook_services
 from runbooks.views.links import alert_context
@@ -93,11 +102,22 @@ def postmortem_url(user, runbook, alert: dict | None) -> str:
     return links.new_document(Kind.POSTMORTEM, from_runbook=runbook.slug, title=title)
 
 
+def filled_context(runbook, alert: dict | None) -> dict:
+    """Opened from an alert: the text with its commands' placeholders filled from the alert's
+    labels (`text_html`, the page shows it instead of the stored HTML) and those left unfilled."""
+    if alert is None or runbook.current_revision is None:
+        return {}
+    labels = {"alertname": alert["name"], **alert["labels"]}
+    found = placeholders.fill(runbook.current_revision.html, labels, runbook.placeholder_labels)
+    return {"text_html": found.html, "placeholders": found}
+
+
 def detail_context(request, runbook) -> dict:
     routes = routes_for_page(request.user, runbook)
     alert = alert_context(request.GET)
     toc = runbook.current_revision.toc if runbook.current_revision else []
     context = {
+        **filled_context(runbook, alert),
         "alert": alert,
         # Opened from an alert: its first instruction first (issue 31), and a row to jump to
         # each of its sections (its H2s; their ids are the renderer's).
@@ -109,6 +129,7 @@ def detail_context(request, runbook) -> dict:
         "feedback": feedback(request.user, runbook),
         "compatibility": compatibility.table(request.user, runbook),
         "may_write": can_create_any(request.user),
+        "review_cause": review_cause(request.user, runbook),
         **removal_context(request, runbook, routes),
     }
     # Counts and a number of providers only; signed-in readers, like /alerts/missing/.
@@ -117,6 +138,14 @@ def detail_context(request, runbook) -> dict:
         form = RouteForm(user=request.user, runbook=runbook)
         context["route_form"] = form if form.fields["scope"].choices else None
     return context
+
+
+def review_cause(user, runbook) -> Document | None:
+    """The post-mortem or report that made the runbook's review due, if `user` may read it
+    (the badge says why either way, and names it only to those readers)."""
+    if not runbook.stale or runbook.review_due_source_id is None:
+        return None
+    return Document.objects.visible_to(user).filter(pk=runbook.review_due_source_id).first()
 
 
 @require_POST

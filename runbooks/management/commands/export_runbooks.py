@@ -32,7 +32,8 @@ class Command(RunbookFolderCommand):
 
     def _write(self, root: Path, runbook: Runbook, relative) -> bool:
         body = runbook.current_revision.body if runbook.current_revision else ""
-        changed = gitsync.write_file(root, relative, gitsync.file_text(runbook.front_matter, body))
+        text = gitsync.file_text(runbook.front_matter, body, runbook.placeholder_labels)
+        changed = gitsync.write_file(root, relative, text)
         self.stdout.write(f"{'written' if changed else 'unchanged':<9} {relative}")
         return changed
 

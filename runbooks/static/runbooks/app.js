@@ -159,86 +159,26 @@
   });
 })();
 
-// Placeholders in code (blocks and inline) filled from the labels of the alert that opened the
-// runbook: `{{ $labels.instance }}` (label `instance`) and `$NAMESPACE` / `${NAMESPACE}`
-// (label `namespace`). In code where something was filled, the values are highlighted and the
-// placeholders that stayed are marked. Only text nodes are made (label values come from a URL
-// anyone can write), and the original stays one click away.
+// Placeholders in code filled by the server from the labels of the alert that opened the
+// runbook (runbooks/placeholders.py): each value is a `.ph-value` holding the placeholder as
+// written in `data-placeholder`. The code that holds one is marked, and the original commands
+// stay one click away (only text is swapped: values come from a URL anyone can write).
 (function () {
-  var data = document.getElementById("alert-labels");
   var body = document.querySelector("[data-fill-placeholders]");
-  if (!data || !body) return;
-  var labels;
-  try { labels = JSON.parse(data.textContent); } catch (e) { return; }
-  if (!labels || typeof labels !== "object") return;
-  var has = Object.prototype.hasOwnProperty;
-  var exact = {}, lower = {};
-  Object.keys(labels).forEach(function (k) {
-    exact[k] = String(labels[k]);
-    lower[k.toLowerCase()] = String(labels[k]);
-  });
-  // The alert's name is a label too (`{{ $labels.alertname }}`), though links carry it apart.
-  var banner = document.querySelector("[data-alertname]");
-  if (banner && !has.call(exact, "alertname")) {
-    exact.alertname = lower.alertname = banner.getAttribute("data-alertname");
-  }
-
-  var PLACEHOLDER = /\{\{\s*\$labels\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}|\$\{([A-Z][A-Z0-9_]*)\}|\$([A-Z][A-Z0-9_]*)/g;
-
-  // The text cut into plain runs and placeholders, each with its label's value or null.
-  function parts(text) {
-    var out = [], last = 0, m;
-    PLACEHOLDER.lastIndex = 0;
-    while ((m = PLACEHOLDER.exec(text)) !== null) {
-      if (m.index > last) out.push({ text: text.slice(last, m.index) });
-      var name = m[1] || (m[2] || m[3]).toLowerCase();
-      var value = m[1] ? (has.call(exact, name) ? exact[name] : null)
-                       : (has.call(lower, name) ? lower[name] : null);
-      out.push({ text: m[0], label: name, value: value });
-      last = PLACEHOLDER.lastIndex;
-    }
-    if (last < text.length) out.push({ text: text.slice(last) });
-    return out;
-  }
-
-  function filledNodes(pieces) {
-    return pieces.map(function (p) {
-      if (p.label === undefined) return document.createTextNode(p.text);
-      var el;
-      if (p.value === null) {
-        el = document.createElement("mark");
-        el.className = "ph-missing";
-        el.title = "no label " + p.label + " in this alert";
-        el.textContent = p.text;
-      } else {
-        el = document.createElement("span");
-        el.className = "ph-value";
-        el.title = p.text + " from the alert's label " + p.label;
-        el.textContent = p.value;
-      }
-      return el;
-    });
-  }
-
-  var items = [], missing = 0;
-  body.querySelectorAll("code").forEach(function (code) {
-    var original = code.textContent;
-    var pieces = parts(original);
-    var filled = pieces.filter(function (p) { return p.value !== undefined && p.value !== null; });
-    if (!filled.length) return;
-    missing += pieces.filter(function (p) { return p.value === null; }).length;
-    items.push({ code: code, original: original, nodes: filledNodes(pieces) });
-  });
-  if (!items.length) return;
+  if (!body) return;
+  var values = Array.prototype.slice.call(body.querySelectorAll(".ph-value[data-placeholder]"));
+  if (!values.length) return;
+  var missing = body.querySelectorAll("mark.ph-missing").length;
+  values.forEach(function (el) { el.setAttribute("data-value", el.textContent); });
 
   function show(filled) {
-    items.forEach(function (item) {
-      item.code.textContent = "";
-      if (filled) item.nodes.forEach(function (n) { item.code.appendChild(n); });
-      else item.code.textContent = item.original;
-      var pre = item.code.parentElement;
-      if (pre.tagName === "PRE") pre.classList.toggle("filled", filled);
-      else item.code.classList.toggle("filled", filled);
+    values.forEach(function (el) {
+      el.textContent = el.getAttribute(filled ? "data-value" : "data-placeholder");
+      el.classList.toggle("ph-value", filled);
+      var code = el.closest("code");
+      var pre = code && code.parentElement;
+      if (pre && pre.tagName === "PRE") pre.classList.toggle("filled", filled);
+      else if (code) code.classList.toggle("filled", filled);
     });
     document.dispatchEvent(new Event("openops:textchanged"));
   }

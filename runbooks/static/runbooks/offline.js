@@ -1,4 +1,5 @@
-/* OpenOps offline copy: search and alert look-up from file://, with no server.
+/* OpenOps offline copy: search, alert look-up and the alert's labels in a runbook's commands,
+   from file://, with no server.
    The data come as script files (data/search-index.js, data/routes.js) that set globals; every
    text from them reaches the page through textContent, never as HTML. */
 (function () {
@@ -120,6 +121,57 @@
     return labels;
   }
 
+  /* --- The alert that opened a runbook: its labels in the link, as /r/ writes them --------- */
+
+  var ALERT = "alert", LABEL_PREFIX = "label.", MAX_LABELS = 64, MAX_VALUE = 1024;
+
+  /* The runbook page's address with the alert's name and labels (links.opened_from_alert). */
+  function openedFromAlert(file, name, labels) {
+    var params = new URLSearchParams();
+    params.append(ALERT, name);
+    Object.keys(labels).sort().forEach(function (k) { params.append(LABEL_PREFIX + k, labels[k]); });
+    return file + "?" + params.toString();
+  }
+
+  /* The alert in a runbook page's query string, bounded as the site bounds it (alert_context). */
+  function alertContext(search) {
+    var name = "", labels = {}, count = 0;
+    new URLSearchParams(search).forEach(function (value, key) {
+      if (key === ALERT) name = value.trim();
+      else if (key.indexOf(LABEL_PREFIX) === 0 && value.length <= MAX_VALUE && count < MAX_LABELS) {
+        labels[key.slice(LABEL_PREFIX.length)] = value;
+        count += 1;
+      }
+    });
+    return name ? { name: name.slice(0, 200), labels: labels } : null;
+  }
+
+  /* Placeholders in code, by the site's rules (runbooks/static/runbooks/app.js): `{{ $labels.x }}`
+     takes label x; `$X` and `${X}` take label x, case aside; the alert's name is a label too.
+     The text cut into plain runs and placeholders, each with its label's value or null. */
+  var PLACEHOLDER = /\{\{\s*\$labels\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}|\$\{([A-Z][A-Z0-9_]*)\}|\$([A-Z][A-Z0-9_]*)/g;
+
+  function placeholders(text, labels, alertname) {
+    var has = Object.prototype.hasOwnProperty, exact = {}, lower = {};
+    Object.keys(labels).forEach(function (k) {
+      exact[k] = String(labels[k]);
+      lower[k.toLowerCase()] = String(labels[k]);
+    });
+    if (alertname && !has.call(exact, "alertname")) exact.alertname = lower.alertname = alertname;
+    var out = [], last = 0, m;
+    PLACEHOLDER.lastIndex = 0;
+    while ((m = PLACEHOLDER.exec(text)) !== null) {
+      if (m.index > last) out.push({ text: text.slice(last, m.index) });
+      var label = m[1] || (m[2] || m[3]).toLowerCase();
+      var value = m[1] ? (has.call(exact, label) ? exact[label] : null)
+                       : (has.call(lower, label) ? lower[label] : null);
+      out.push({ text: m[0], label: label, value: value });
+      last = PLACEHOLDER.lastIndex;
+    }
+    if (last < text.length) out.push({ text: text.slice(last) });
+    return out;
+  }
+
   /* --- Pages ---------------------------------------------------------------------------- */
 
   function element(tag, text, attributes) {
@@ -184,7 +236,8 @@
       var box = element("div", "", { "class": "card notice" });
       if (found.route && found.route.file) {
         box.appendChild(element("p", "“" + name + "” opens:"));
-        var link = element("a", found.route.title, { href: found.route.file, "class": "button primary" });
+        var href = openedFromAlert(found.route.file, name, labels);
+        var link = element("a", found.route.title, { href: href, "class": "button primary" });
         box.appendChild(link);
       } else if (found.route) {
         box.appendChild(element("p", "“" + name + "” opens a runbook this copy leaves out (a draft or an archived runbook). Open it online when you can."));
@@ -204,8 +257,48 @@
     show();
   }
 
+  /* A runbook page opened from the look-up: the alert's banner, and its commands filled (only
+     text nodes are made: the labels come from a link anyone can write). */
+  function alertPage(banner) {
+    var alert = alertContext(window.location.search);
+    if (!alert) return;
+    banner.querySelector("[data-alert-name]").textContent = alert.name;
+    var list = banner.querySelector("[data-alert-labels]");
+    Object.keys(alert.labels).forEach(function (k) {
+      var item = element("li");
+      item.appendChild(element("code", k + "=\"" + alert.labels[k] + "\"", { "class": "label" }));
+      list.appendChild(item);
+    });
+    list.hidden = !list.children.length;
+    banner.hidden = false;
+    var body = document.querySelector("[data-fill-placeholders]");
+    var filled = 0, missing = 0;
+    (body ? body.querySelectorAll("code") : []).forEach(function (code) {
+      var pieces = placeholders(code.textContent, alert.labels, alert.name);
+      if (!pieces.some(function (p) { return p.value !== undefined && p.value !== null; })) return;
+      code.textContent = "";
+      pieces.forEach(function (p) {
+        if (p.label === undefined) { code.appendChild(document.createTextNode(p.text)); return; }
+        if (p.value === null) missing += 1; else filled += 1;
+        code.appendChild(p.value === null
+          ? element("mark", p.text, { "class": "ph-missing", title: "no label " + p.label + " in this alert" })
+          : element("span", p.value, { "class": "ph-value", title: p.text + " from the alert's label " + p.label }));
+      });
+      var pre = code.parentElement;
+      (pre.tagName === "PRE" ? pre : code).classList.add("filled");
+    });
+    var note = banner.querySelector("[data-placeholder-note]");
+    if (filled && note) {
+      note.textContent = "Commands below use this alert's labels" + (missing ? "; marked placeholders have none." : ".");
+      note.hidden = false;
+    }
+  }
+
   if (typeof module !== "undefined" && module.exports) {
-    module.exports = { search: search, lookUp: lookUp, parseLabels: parseLabels };
+    module.exports = {
+      search: search, lookUp: lookUp, parseLabels: parseLabels,
+      openedFromAlert: openedFromAlert, alertContext: alertContext, placeholders: placeholders
+    };
     return;
   }
   document.addEventListener("DOMContentLoaded", function () {
@@ -213,5 +306,7 @@
     if (searchForm) searchPage(searchForm);
     var lookupForm = document.querySelector("[data-alert-lookup]");
     if (lookupForm) lookupPage(lookupForm);
+    var banner = document.querySelector("[data-offline-alert]");
+    if (banner) alertPage(banner);
   });
 })();
