@@ -62,10 +62,11 @@ class KindSpec:
     # read as the caller may see them.
     api_prefetch: tuple[str | Callable[[Any], models.Prefetch], ...] = ()
     # Template parts the kind adds to the shared pages, by slot: "banner" (above the title),
-    # "meta" (badges), "status" (below the revision line), "actions" (buttons), "after" (below
-    # the text), "filters" (list page), "history" (history page, below the revisions);
-    # "offline_meta": the badges as the offline copy shows them (else "meta"); "offline_banner":
-    # the alert that opened the copy's page from its look-up (filled in by static/offline.js).
+    # "meta" (badges), "status" (below the badges), "actions" (buttons), "body" (the text, in
+    # place of the plain one), "after" (below the text), "filters" (list page), "history"
+    # (history page, below the revisions); "offline_meta": the badges as the offline copy shows
+    # them (else "meta"); "offline_banner": the alert that opened the copy's page from its
+    # look-up (filled in by static/offline.js).
     parts: dict[str, str] = field(default_factory=dict)
     # The kind's own foreign keys read with every document of a listing (one join each).
     select_related: tuple[str, ...] = ()

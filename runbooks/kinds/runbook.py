@@ -90,6 +90,7 @@ RUNBOOK = KindSpec(
         "offline_banner": "offline/_alert_banner.html",
         "status": "documents/runbook/_status.html",
         "actions": "documents/runbook/_actions.html",
+        "body": "documents/runbook/_body.html",
         "after": "documents/runbook/_after.html",
         "filters": "documents/runbook/_filters.html",
         "history": "documents/runbook/_route_history.html",

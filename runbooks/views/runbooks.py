@@ -115,9 +115,14 @@ def filled_context(runbook, alert: dict | None) -> dict:
 def detail_context(request, runbook) -> dict:
     routes = routes_for_page(request.user, runbook)
     alert = alert_context(request.GET)
+    toc = runbook.current_revision.toc if runbook.current_revision else []
     context = {
         **filled_context(runbook, alert),
         "alert": alert,
+        # Opened from an alert: its first instruction first (issue 31), and a row to jump to
+        # each of its sections (its H2s; their ids are the renderer's).
+        "action_first": alert is not None,
+        "jump_to": [item for item in toc if item["level"] == 2],
         "postmortem_url": postmortem_url(request.user, runbook, alert),
         "routes": routes,
         "hint_providers": hint_providers(request.user, runbook),

@@ -128,6 +128,35 @@
   document.querySelectorAll("[data-print]").forEach(function (button) {
     button.addEventListener("click", function () { window.print(); });
   });
+
+  // Folded sections (a runbook's background, opened from an alert) open for a link to a
+  // heading inside them, where the browser does not do it itself, and for printing.
+  function openAround(target) {
+    for (var d = target && target.closest("details"); d; d = d.parentElement.closest("details")) {
+      d.open = true;
+    }
+  }
+  function revealHash() {
+    var id = window.location.hash.slice(1);
+    if (!id) return;
+    try { id = decodeURIComponent(id); } catch (e) { return; }
+    var target = document.getElementById(id);
+    if (target && target.closest("details:not([open])")) {
+      openAround(target);
+      target.scrollIntoView();
+    }
+  }
+  window.addEventListener("hashchange", revealHash);
+  revealHash();
+  var foldedForPrint = [];
+  window.addEventListener("beforeprint", function () {
+    foldedForPrint = Array.prototype.slice.call(document.querySelectorAll("details.background:not([open])"));
+    foldedForPrint.forEach(function (d) { d.open = true; });
+  });
+  window.addEventListener("afterprint", function () {
+    foldedForPrint.forEach(function (d) { d.open = false; });
+    foldedForPrint = [];
+  });
 })();
 
 // Placeholders in code filled by the server from the labels of the alert that opened the
