@@ -711,9 +711,8 @@ const puppeteer = require("puppeteer-core");
     )
     assert seen["missing"] == ["{{ $labels.severity }}", "$MISSING", "<device>"]
     assert seen["inline"] == "systemctl status CephOSDDown"
-    assert seen["note"] == "Commands below use this alert's labels; marked placeholders have none."
+    assert seen["note"] == "Commands below use this alert's labels."
     assert seen["unfilled"] == (
         "Not filled from this alert: {{ $labels.severity }} (the value of severity is not one "
-        "plain word), $MISSING, <device>. Put them in by hand; the alert's labels: "
-        'ceph_daemon="osd.7" hostname="stor07" severity="a b".'
+        "plain word), $MISSING, <device>. Put them in by hand from the labels above."
     )

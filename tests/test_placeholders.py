@@ -73,10 +73,10 @@ def test_ceph_osd_down_from_its_demo_alert_shows_the_alerts_values(demo):
     assert "ceph osd set-group noout stor07" in commands
     assert "OSD=osd.7" in commands and "ceph osd safe-to-destroy osd.7" in commands
     assert "$OSD" not in commands.replace("${OSD#osd.}", "") and "$HOST" not in commands
-    # The disk is the one thing the alert cannot know: named, with the labels beside it.
+    # The disk is the one thing the alert cannot know: named, under the labels in the banner.
     shown = note(page)
     assert "<code>$DEVICE</code>" in shown and "$OSD" not in shown and "$HOST" not in shown
-    assert 'ceph_daemon="osd.7"' in shown and 'hostname="stor07"' in shown
+    assert "from the labels above" in shown
 
 
 def test_ovn_controller_down_from_its_demo_alert_shows_the_alerts_host(demo):
@@ -200,11 +200,14 @@ def test_an_unmapped_placeholder_is_named_with_the_alerts_labels(open_with, dave
     assert "Not filled from this alert" in shown
     assert "<code>$DEVICE</code>" in shown and "<code>{{ $labels.osd }}</code>" in shown
     assert "$HOSTNAME" not in shown
-    assert 'hostname="stor07"' in shown and 'ceph_daemon="osd.7"' in shown
+    assert "by hand from the labels above" in shown
+    assert 'hostname="stor07"' not in shown  # the banner lists them once, just above
     assert 'href="edit/#id_placeholder_labels"' in shown  # alice edits it
     assert '<mark class="ph-missing" title="no label">$DEVICE</mark>' in page
-    # The note is the first thing of the page's banner slot, above the alert's.
-    assert page.index('class="unfilled"') < page.index('class="alertbanner"')
+    # The note is in the alert's banner, under the labels it sends the reader to.
+    banner = page.index('class="alertbanner"')
+    assert banner < page.index('class="alertlabels"') < page.index('class="unfilled"')
+    assert page.index('class="unfilled"') < page.index("</aside>", banner)
     # A reader sees the note, not the link to the form.
     reader = open_with(body, user=dave, hostname="stor07")
     assert "<code>$DEVICE</code>" in note(reader) and "edit/#" not in note(reader)

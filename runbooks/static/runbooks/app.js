@@ -168,7 +168,6 @@
   if (!body) return;
   var values = Array.prototype.slice.call(body.querySelectorAll(".ph-value[data-placeholder]"));
   if (!values.length) return;
-  var missing = body.querySelectorAll("mark.ph-missing").length;
   values.forEach(function (el) { el.setAttribute("data-value", el.textContent); });
 
   function show(filled) {
@@ -188,8 +187,7 @@
   var status = document.querySelector("[data-placeholder-status]");
   var button = document.querySelector("[data-toggle-placeholders]");
   if (!note || !button) return;
-  var filledText = "Commands below use this alert's labels" +
-    (missing ? "; marked placeholders have none." : ".");
+  var filledText = "Commands below use this alert's labels.";
   if (status) status.textContent = filledText;
   note.hidden = false;
   var showingFilled = true;

@@ -290,7 +290,7 @@
     var found = body ? fillPlaceholders(body, labels) : { filled: 0, unfilled: [] };
     var note = banner.querySelector("[data-placeholder-note]");
     if (found.filled && note) {
-      note.textContent = "Commands below use this alert's labels" + (found.unfilled.length ? "; marked placeholders have none." : ".");
+      note.textContent = "Commands below use this alert's labels.";
       note.hidden = false;
     }
     var unfilled = document.querySelector("[data-unfilled-note]");
@@ -343,16 +343,8 @@
       }
     });
     if (unfilled.length > most) p.appendChild(document.createTextNode(" and " + (unfilled.length - most) + " more"));
-    var names = Object.keys(labels);
     p.appendChild(document.createTextNode(". Put " + (Math.min(unfilled.length, most) === 1 ? "it" : "them") + " in by hand" +
-      (names.length ? "; the alert's labels: " : "; the alert carried no labels.")));
-    names.forEach(function (k, i) {
-      var value = String(labels[k]);
-      if (value.length > 80) value = value.slice(0, 79) + "…";
-      if (i) p.appendChild(document.createTextNode(" "));
-      p.appendChild(element("code", k + "=\"" + value + "\"", { "class": "label" }));
-    });
-    if (names.length) p.appendChild(document.createTextNode("."));
+      (Object.keys(labels).length ? " from the labels above." : ": the alert carried no labels.")));
     box.appendChild(p);
     box.hidden = false;
   }
