@@ -145,8 +145,9 @@ def _runbooks(start: int, count: int, log) -> None:
         with connection.cursor() as cursor:  # the Runbook half of each row, in one statement
             cursor.executemany(
                 f"INSERT INTO {Runbook._meta.db_table} (document_ptr_id, component, "
-                "review_interval_days, review_due_at, source_name, front_matter, "
-                "incident_uses) VALUES (%s, %s, 180, %s, '', '', 0)",
+                "review_interval_days, review_due_at, review_due_reason, source_name, "
+                "front_matter, incident_uses, placeholder_labels) "
+                "VALUES (%s, %s, 180, %s, '', '', '', 0, '{}')",
                 [(d.pk, SERVICES[n % len(SERVICES)], due) for n, d in enumerate(documents, start)],
             )
         revisions = []
