@@ -15,6 +15,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from runbooks import audit
+from runbooks.compiled import CompiledQuery
 from runbooks.kinds.registry import KINDS
 from runbooks.models import AuditEntry, Document, Provider, Role, Subscription, Tag, roles_of
 from runbooks.visibility import can_delete, can_edit, can_publish
@@ -48,12 +49,20 @@ def page_stamp(user, kind: str, slug: str) -> tuple[int, datetime]:
     """(id, page_changed_at) of the document `user` may see, without loading it: the same
     check as `get_document` for reading, for a page served from the cache."""
     if user.is_authenticated:
-        found = list(_stamp_query(user, kind, slug))
-    else:  # every anonymous visitor asks the same question: compiled once, run with their values
-        found = _AnonymousStamp.of(kind).run(slug, timezone.now())
-    if not found:
+        found = next(iter(_stamp_query(user, kind, slug)), None)
+    else:
+        found = anonymous_page_stamp(kind, slug)
+    if found is None:
         raise refused(user, kind, slug)
-    return found[0]
+    return found
+
+
+def anonymous_page_stamp(kind: str, slug: str) -> tuple[int, datetime] | None:
+    """`page_stamp` for anonymous visitors, None (not refused, nothing counted) for a document
+    they may not see. Every anonymous visitor asks the same question: compiled once per kind,
+    run with their slug and time."""
+    found = _AnonymousStamp.of(kind).run(slug=slug, now=timezone.now())
+    return found[0] if found else None
 
 
 def _stamp_query(user, kind: str, slug: str, now=None):
@@ -64,53 +73,20 @@ def _stamp_query(user, kind: str, slug: str, now=None):
 
 class _AnonymousStamp:
     """`_stamp_query` for anonymous visitors, its SQL compiled once per kind (building and
-    compiling the visibility query was half of a cached page's cost). The query comes from
-    `visible_to` itself, with marker values for the slug and the time, so the rule stays in one
-    place; each run puts the request's slug and time where the markers were."""
+    compiling the visibility query was half of a cached page's cost), from `visible_to` itself
+    with marker values for the slug and the time."""
 
     SLUG = "\x00openops-slug-marker"
     NOW = datetime(1999, 12, 31, 23, 59, 58, 123457, tzinfo=UTC)
-    _compiled: dict[tuple[str, str], "_AnonymousStamp"] = {}
+    _compiled: dict[tuple[str, str], CompiledQuery] = {}
 
     @classmethod
-    def of(cls, kind: str) -> "_AnonymousStamp":
+    def of(cls, kind: str) -> CompiledQuery:
         key = (connection.alias, kind)
         if key not in cls._compiled:
-            cls._compiled[key] = cls(kind)
+            query = _stamp_query(AnonymousUser(), kind, cls.SLUG, now=cls.NOW)
+            cls._compiled[key] = CompiledQuery(query, {"slug": cls.SLUG, "now": cls.NOW})
         return cls._compiled[key]
-
-    def __init__(self, kind: str):
-        query = _stamp_query(AnonymousUser(), kind, self.SLUG, now=self.NOW).query
-        self.compiler = query.get_compiler(connection.alias)
-        self.sql, params = self.compiler.as_sql()
-        marker_time = self._adapt(self.NOW)
-        self.slots = {
-            index: name
-            for index, value in enumerate(params)
-            for name, marker in (("slug", self.SLUG), ("now", marker_time))
-            if value == marker
-        }
-        if sorted(self.slots.values()) != ["now", "slug"]:
-            raise RuntimeError("The anonymous page stamp query did not compile as expected.")
-        self.params = list(params)
-        columns = [column for column, *_ in self.compiler.select]
-        self.converters = self.compiler.get_converters(columns)
-
-    @staticmethod
-    def _adapt(moment):
-        return connection.ops.adapt_datetimefield_value(moment)
-
-    def run(self, slug: str, now) -> list[tuple[int, datetime]]:
-        values = {"slug": slug, "now": self._adapt(now)}
-        params = [
-            values[self.slots[i]] if i in self.slots else p for i, p in enumerate(self.params)
-        ]
-        with connection.cursor() as cursor:
-            cursor.execute(self.sql, params)
-            rows = cursor.fetchall()
-        if self.converters:
-            rows = self.compiler.apply_converters(rows, self.converters)
-        return [tuple(row) for row in rows]
 
 
 def get_document(user, kind: str, slug: str, action: str = VIEW, *, related=None) -> Document:

@@ -131,27 +131,51 @@ def serve(request, stamp: tuple[int, datetime], render):
     """The anonymous page of the document with `stamp` (id, page_changed_at; already checked
     visible), from the cache or from `render()`, with ETag and Last-Modified; 304 when the
     client has it."""
-    key = _key(request, *stamp)
-    etag = quote_etag(key.rsplit(":", 1)[-1])
-    # The page as of this minute: its relative times move on with the minute, not only with
-    # writes, so the minute's start is as early as Last-Modified can be.
-    modified = max(int(stamp[1].timestamp()), _minute() * 60)
-    if _not_modified(request, etag, modified):
-        response = HttpResponse(status=304)
-    else:
-        content = shared_cache.get(key)
+    page = _Page(request, stamp)
+    response = page.from_cache()
+    if response is not None:
+        return response
+    response = render()
+    if response.status_code != 200 or response.cookies:
+        return response  # anything personal or unusual is never stored
+    shared_cache.set(page.key, response.content, TIMEOUT)
+    return page.headed(HttpResponse(response.content, content_type=CONTENT_TYPE))
+
+
+def serve_cached(request, stamp: tuple[int, datetime]) -> HttpResponse | None:
+    """What `serve` answers when it needs no render (a 304 or a page in the cache), else None:
+    for the answer given before the middleware that reads sessions (runbooks/fastpath.py)."""
+    return _Page(request, stamp).from_cache()
+
+
+CONTENT_TYPE = "text/html; charset=utf-8"
+
+
+class _Page:
+    """One request's page: its key in the cache, ETag and Last-Modified."""
+
+    def __init__(self, request, stamp: tuple[int, datetime]):
+        self.request = request
+        self.key = _key(request, *stamp)
+        self.etag = quote_etag(self.key.rsplit(":", 1)[-1])
+        # The page as of this minute: its relative times move on with the minute, not only
+        # with writes, so the minute's start is as early as Last-Modified can be.
+        self.modified = max(int(stamp[1].timestamp()), _minute() * 60)
+
+    def from_cache(self) -> HttpResponse | None:
+        if _not_modified(self.request, self.etag, self.modified):
+            return self.headed(HttpResponse(status=304))
+        content = shared_cache.get(self.key)
         if content is None:
-            response = render()
-            if response.status_code != 200 or response.cookies:
-                return response  # anything personal or unusual is never stored
-            content = response.content
-            shared_cache.set(key, content, TIMEOUT)
-        response = HttpResponse(content, content_type="text/html; charset=utf-8")
-    response["ETag"] = etag
-    response["Last-Modified"] = http_date(modified)
-    response["Cache-Control"] = "no-cache"  # keep it, but ask again (a 304 is cheap)
-    response["Vary"] = "Cookie"
-    return response
+            return None
+        return self.headed(HttpResponse(content, content_type=CONTENT_TYPE))
+
+    def headed(self, response: HttpResponse) -> HttpResponse:
+        response["ETag"] = self.etag
+        response["Last-Modified"] = http_date(self.modified)
+        response["Cache-Control"] = "no-cache"  # keep it, but ask again (a 304 is cheap)
+        response["Vary"] = "Cookie"
+        return response
 
 
 def _minute() -> int:

@@ -3,10 +3,15 @@
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
+from django.contrib.auth.models import AnonymousUser
+from django.db import connection
 from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
 
 from runbooks import alerting, inputs
+from runbooks.compiled import CompiledQuery
 from runbooks.models import AlertRoute, Provider, Runbook, roles_of
 from runbooks.models.documents import visible_to_provider_q
 
@@ -30,13 +35,13 @@ def candidate_routes(alertname: str, provider: Provider | None):
     return _candidates([alertname.casefold()], provider)
 
 
-def _candidates(keys: list[str], provider: Provider | None):
+def _candidates(keys: list[str], provider: Provider | None, now=None):
     scope = Q(provider__isnull=True)
     if provider is not None:
         scope |= Q(provider=provider)
     # A join on the route's runbook, not `runbook__in=<subquery>`: SQLite would list every
     # visible runbook first (a scan that grows with the corpus).
-    visible = visible_to_provider_q(provider, on="runbook__")
+    visible = visible_to_provider_q(provider, on="runbook__", now=now)
     # Unordered: `alerting.best_route` decides by precedence alone (older route last), and
     # compiling the model's default ORDER BY was a seventh of a `/r/` request.
     return (
@@ -117,24 +122,98 @@ class Lookup:
     miss: Miss | None = None
 
 
-def look_up(user, alertname: str, query, component=None, token=None) -> Lookup:
+def look_up(user, alertname: str, query, component=None, token=None, *, rows=False) -> Lookup:
     """DESIGN §4 for one caller, shared by /r/ and /api/v1/resolve/: scope, labels, match,
     and the caller's own visibility. Reads only: a miss is returned, and the caller records it
-    (`services.routes.count_miss`). Raises UnknownProvider or BadLabels."""
+    (`services.routes.count_miss`). With `rows`, the route is a `RouteRow` (what a redirect
+    needs), not a model. Raises UnknownProvider or BadLabels."""
     alertname = inputs.clean_text(alertname)  # from a URL path: NUL must not reach the database
     provider = scope_for(user, query.get("provider"), token)
     labels = labels_from_query(query)
     labels.pop("alertname", None)
-    # Whether the caller may open each candidate's runbook is asked in the same query: a
-    # runbook the caller may not see costs the same work as none at all (no timing oracle).
-    readable = Runbook.objects.visible_to(user).filter(pk=OuterRef("runbook_id"))
-    candidates = candidate_routes(alertname, provider).annotate(readable=Exists(readable))
-    route = alerting.best_route(list(candidates), {"alertname": alertname, **labels}, component)
+    if rows:
+        candidates = _route_rows(user, alertname.casefold(), provider)
+    else:
+        candidates = list(_readable_candidates(user, [alertname.casefold()], provider))
+    route = alerting.best_route(candidates, {"alertname": alertname, **labels}, component)
     if route is None:
         return Lookup(labels, miss=Miss(alertname, provider, component, labels))
     if not route.readable:
         return Lookup(labels, hidden=True)
     return Lookup(labels, route)
+
+
+def _readable_candidates(user, keys: list[str], provider: Provider | None, now=None):
+    """`_candidates`, each marked `readable` if `user` may open its runbook. Asked in the same
+    query: a runbook the caller may not see costs the same work as none at all (no timing
+    oracle)."""
+    readable = Runbook.objects.visible_to(user, now=now).filter(pk=OuterRef("runbook_id"))
+    return _candidates(keys, provider, now).annotate(readable=Exists(readable))
+
+
+@dataclass(frozen=True)
+class RunbookRow:
+    """What a redirect to a route's runbook needs of it (and `best_route`, its component)."""
+
+    pk: int
+    kind: str
+    slug: str
+    component: str
+
+    get_absolute_url = Runbook.get_absolute_url  # the same link, from the kind and the slug
+
+
+@dataclass(frozen=True)
+class RouteRow:
+    """A candidate route as read for a link (`alerting.Route`), with its runbook."""
+
+    pk: int
+    provider_id: int | None
+    priority: int
+    matchers: list
+    runbook: RunbookRow
+    readable: bool
+
+
+ROW_COLUMNS = ("pk", "provider_id", "priority", "matchers", "readable")
+RUNBOOK_COLUMNS = ("runbook_id", "runbook__kind", "runbook__slug", "runbook__component")
+
+
+def _route_rows(user, key: str, provider: Provider | None) -> list[RouteRow]:
+    """The candidates for one alert name as plain rows: one indexed query, compiled once for
+    anonymous callers (who all ask the same question), built for anyone else."""
+    if user.is_authenticated:
+        found = _readable_candidates(user, [key], provider).values_list(
+            *ROW_COLUMNS, *RUNBOOK_COLUMNS
+        )
+    else:
+        found = _AnonymousRoutes.of(provider is not None).run(
+            key=key, provider=provider.pk if provider else None, now=timezone.now()
+        )
+    return [RouteRow(*row[:4], RunbookRow(*row[5:]), bool(row[4])) for row in found]
+
+
+class _AnonymousRoutes:
+    """`_readable_candidates` for anonymous callers, its SQL compiled once from the queryset
+    (with and without a provider), run with each request's alert name, provider and time."""
+
+    KEY = "\x00openops-alertname-marker"
+    PROVIDER = -8_642_097_531  # no provider has a negative id
+    NOW = datetime(1999, 12, 31, 23, 59, 57, 654321, tzinfo=UTC)
+    _compiled: dict[tuple[str, bool], CompiledQuery] = {}
+
+    @classmethod
+    def of(cls, scoped: bool) -> CompiledQuery:
+        key = (connection.alias, scoped)
+        if key not in cls._compiled:
+            provider = Provider(pk=cls.PROVIDER) if scoped else None
+            query = _readable_candidates(AnonymousUser(), [cls.KEY], provider, cls.NOW)
+            markers = {"key": cls.KEY, "now": cls.NOW}
+            if scoped:
+                markers["provider"] = cls.PROVIDER
+            columns = query.values_list(*ROW_COLUMNS, *RUNBOOK_COLUMNS)
+            cls._compiled[key] = CompiledQuery(columns, markers)
+        return cls._compiled[key]
 
 
 class Resolver:

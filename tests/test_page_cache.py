@@ -274,13 +274,16 @@ def test_the_compiled_anonymous_check_answers_as_visible_to_does(alice, provider
     cases = [d for d in secrets.values() if hasattr(d, "slug")] + [public, embargoed]
     for moment in (timezone.now(), until + timedelta(seconds=1)):
         for document in cases + [public.__class__(kind=Kind.RUNBOOK, slug="no-such")]:
-            compiled = access._AnonymousStamp.of(document.kind).run(document.slug, moment)
+            compiled = access._AnonymousStamp.of(document.kind).run(slug=document.slug, now=moment)
             expected = access._stamp_query(AnonymousUser(), document.kind, document.slug, moment)
             assert compiled == list(expected), (document.slug, moment)
-    later = access._AnonymousStamp.of(Kind.POSTMORTEM).run(embargoed.slug, until + timedelta(1))
+    later = access._AnonymousStamp.of(Kind.POSTMORTEM).run(
+        slug=embargoed.slug, now=until + timedelta(1)
+    )
     assert [pk for pk, _ in later] == [embargoed.pk]  # the embargo's end needs no new compile
     assert (
-        access._AnonymousStamp.of(Kind.RUNBOOK).run(public.slug, timezone.now())[0][0] == public.pk
+        access._AnonymousStamp.of(Kind.RUNBOOK).run(slug=public.slug, now=timezone.now())[0][0]
+        == public.pk
     )
 
 

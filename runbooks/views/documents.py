@@ -16,7 +16,7 @@ from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
-from runbooks import access, diffing, markdown, pagecache, sensitive
+from runbooks import access, diffing, fastpath, markdown, pagecache, sensitive
 from runbooks.choices import RELEASED_STATUSES, Status
 from runbooks.forms import DocumentForm, NewDocumentForm, PublishForm
 from runbooks.kinds.registry import KINDS
@@ -83,6 +83,15 @@ def _components(user, kind):
     return visible.order_by("component").values_list("component", flat=True).distinct()
 
 
+def detail_signed_out(request, kind, slug):
+    """The cached page (or a 304) for a request that carries no session, answered before the
+    middleware that reads sessions (runbooks/fastpath.py); None for anything else — a page not
+    in the cache, or one anonymous visitors may not see (refused and counted by the view)."""
+    stamp = access.anonymous_page_stamp(kind, slug)
+    return pagecache.serve_cached(request, stamp) if stamp is not None else None
+
+
+@fastpath.answers_signed_out(detail_signed_out)
 def document_detail(request, kind, slug):
     if pagecache.cacheable(request):  # the same bytes for every anonymous visitor
         stamp = access.page_stamp(request.user, kind, slug)

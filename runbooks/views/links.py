@@ -5,24 +5,40 @@ Signed out, every answer that is not a public runbook is one page with one statu
 with the same queries, whether a private runbook, a draft, a community runbook or nothing
 stands behind the link: no one can learn which alerts a provider keeps runbooks for."""
 
+from django.contrib.auth.models import AnonymousUser
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 
-from runbooks import alerting, resolution, search
+from runbooks import alerting, fastpath, resolution, search
 from runbooks.choices import Kind
 from runbooks.links import ALERT, LABEL_PREFIX, new_document, opened_from_alert, with_query
 from runbooks.services import routes
 from runbooks.visibility import can_create_any
 
 
+def answer_signed_out(request, alertname: str | None = None, component: str | None = None):
+    """The 302 to a public runbook, for a request that carries no session (answered before
+    the middleware that reads sessions, runbooks/fastpath.py); None for anything else, which
+    `alert_link` answers (the no-runbook page, problems) as it always does."""
+    name, component = _asked(request, alertname, component)
+    if not name:
+        return None
+    try:
+        found = resolution.look_up(AnonymousUser(), name, request.GET, component, rows=True)
+    except (resolution.UnknownProvider, resolution.BadLabels):
+        return None
+    return _redirect(found, name) if found.route is not None else None
+
+
+@fastpath.answers_signed_out(answer_signed_out)
 def alert_link(request, alertname: str | None = None, component: str | None = None):
-    name = (alertname or request.GET.get("alertname", "")).strip()
-    component = component or request.GET.get("component") or None  # the query form's
+    name, component = _asked(request, alertname, component)
     if not name:
         return _problem(request, "Which alert? Use /r/<alertname> or /r/?alertname=<name>.")
     try:
-        found = resolution.look_up(request.user, name, request.GET, component)
+        found = resolution.look_up(request.user, name, request.GET, component, rows=True)
     except resolution.UnknownProvider as unknown:
         return _problem(request, f"There is no provider called “{unknown}”.", status=404)
     except resolution.BadLabels as bad:
@@ -30,8 +46,20 @@ def alert_link(request, alertname: str | None = None, component: str | None = No
     routes.count_miss(found.miss, actor=request.user)
     if found.route is None:  # no match, or one the caller may not see: the same page
         return _missing(request, name, component, found.labels)
+    return _redirect(found, name)
+
+
+def _asked(request, alertname, component) -> tuple[str, str | None]:
+    name = (alertname or request.GET.get("alertname", "")).strip()
+    return name, component or request.GET.get("component") or None  # the query form's
+
+
+def _redirect(found, name: str):
     page = found.route.runbook.get_absolute_url()
-    return HttpResponseRedirect(opened_from_alert(page, name, found.labels))
+    response = HttpResponseRedirect(opened_from_alert(page, name, found.labels))
+    # Who asks decides where it leads (a member is led to their provider's runbook).
+    patch_vary_headers(response, ["Cookie"])
+    return response
 
 
 def alert_context(query) -> dict | None:
