@@ -85,14 +85,15 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
-    "runbooks.audit.AuditContextMiddleware",
     "runbooks.api.errors.RequestLimitsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Above: what shapes every response without a session. Here, requests that carry no
-    # session may be answered at once (runbooks/fastpath.py); below, sessions and users.
+    # session may be answered at once (runbooks/fastpath.py), which writes no audit entry;
+    # below, who is asking and from where, sessions and users.
     "runbooks.fastpath.SignedOutFastPath",
+    "runbooks.audit.AuditContextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

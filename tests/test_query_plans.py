@@ -55,3 +55,13 @@ def test_the_cached_pages_visibility_check_searches_by_index(routed):
     )
     plan = _plan(visible.order_by().values_list("pk", "page_changed_at")[:1])
     assert not _scans(plan, "runbooks_document"), plan
+
+
+def test_the_home_pages_firing_alerts_search_by_provider_status_and_start(alice, dave, provider_a):
+    """A member's firing alerts, latest first (runbooks/views/home.py), read through the
+    (provider, status, starts_at) index, not every alert the provider ever received."""
+    from runbooks.views.home import firing_alerts
+
+    plan = _plan(firing_alerts(dave)[:20])
+    assert any("alert_by_status_start" in line for line in plan), plan
+    assert not _scans(plan, "runbooks_alert"), plan

@@ -173,7 +173,11 @@ class Alert(models.Model):
                 fields=["provider", "fingerprint", "starts_at"], name="one_alert_per_instance"
             )
         ]
-        indexes = [models.Index(fields=["runbook", "starts_at"])]
+        indexes = [
+            models.Index(fields=["runbook", "starts_at"]),
+            # The home page's firing alerts of a member's providers, latest first.
+            models.Index(fields=["provider", "status", "starts_at"], name="alert_by_status_start"),
+        ]
         ordering = ["-last_seen"]
 
     def __str__(self) -> str:
