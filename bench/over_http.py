@@ -29,7 +29,9 @@ sys.path.insert(0, str(ROOT))
 VAR = ROOT / "var" / "bench"
 RESULTS = ROOT / "bench" / "results"
 WIKI_VENV = VAR / "wiki-venv"
-PORTS = {"openops": 8101, "floor": 8102, "wiki": 8103}
+# OPENOPS_BENCH_PORT moves the three servers (openops, floor, django-wiki) to other ports.
+_PORT = int(os.environ.get("OPENOPS_BENCH_PORT", "8101"))
+PORTS = {"openops": _PORT, "floor": _PORT + 1, "wiki": _PORT + 2}
 TARGET = 42  # the runbook everyone opens: bench-42, routed from BenchAlert42
 
 
@@ -115,6 +117,14 @@ def _full(run: Path, env: dict, args) -> dict:
         )
         figures["/r/ (302)"] = _wrk(
             run, "openops", "/r/BenchAlert__N__?severity=critical", args.seconds, vary=args.routes
+        )
+        figures["/r/ (302, signed in)"] = _wrk(
+            run,
+            "openops",
+            "/r/BenchAlert__N__?severity=critical",
+            args.seconds,
+            headers={"Cookie": cookie},
+            vary=args.routes,
         )
         figures["resolve API"] = _wrk(
             run,
@@ -294,7 +304,13 @@ def _ratios(figures: dict) -> dict:
     floor = figures["floor"]["per_second"]
     wiki = figures.get("django-wiki", {}).get("per_second")
     ratios = {}
-    for name in ("page (anonymous)", "page (signed in)", "/r/ (302)", "resolve API"):
+    for name in (
+        "page (anonymous)",
+        "page (signed in)",
+        "/r/ (302)",
+        "/r/ (302, signed in)",
+        "resolve API",
+    ):
         ratios[f"{name} / floor"] = round(figures[name]["per_second"] / floor, 3)
         if wiki:
             ratios[f"{name} / django-wiki"] = round(figures[name]["per_second"] / wiki, 2)

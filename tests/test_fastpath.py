@@ -213,3 +213,41 @@ def test_signed_in_r_reads_plain_rows_too(public, private, alice, bob):
         client_for(alice).get("/r/InternalDown")["Location"].startswith(private.get_absolute_url())
     )
     assert client_for(bob).get("/r/InternalDown?provider=provider-a").status_code == 404
+
+
+def test_the_compiled_anonymous_route_query_answers_as_the_queryset_does(
+    alice, carol, provider_a, make_runbook
+):
+    """`/r/` for anonymous callers runs SQL compiled once from the queryset, with each
+    request's alert name, provider and time: for every shape of runbook behind a route, with
+    and without a provider, and across an embargo's end, it reads what the queryset reads."""
+    from datetime import timedelta
+
+    from django.contrib.auth.models import AnonymousUser
+    from django.utils import timezone
+
+    from runbooks import resolution
+    from tests.access import make_secrets
+
+    secrets = make_secrets(provider_a, alice)
+    shapes = [d for d in secrets.values() if getattr(d, "kind", None) == "runbook"]
+    shapes.append(make_runbook(alice, title="Open", provider=provider_a, visibility="public"))
+    shapes.append(make_runbook(carol, title="Community", visibility=Visibility.PUBLIC))
+    for number, runbook in enumerate(shapes):
+        scoped = runbook.provider
+        routes.save_route(
+            alertname=f"Shape{number}", runbook=runbook, provider=scoped, actor=SYSTEM
+        )
+    columns = (*resolution.ROW_COLUMNS, *resolution.RUNBOOK_COLUMNS)
+    anonymous, seen = AnonymousUser(), set()
+    for moment in (timezone.now(), timezone.now() + timedelta(days=4)):
+        for number in range(len(shapes)):
+            for provider in (None, provider_a):
+                key = f"shape{number}"
+                compiled = resolution._AnonymousRoutes.of(provider is not None).run(
+                    key=key, provider=provider.pk if provider else None, now=moment
+                )
+                expected = resolution._readable_candidates(anonymous, [key], provider, moment)
+                assert compiled == list(expected.values_list(*columns)), (number, provider)
+                seen |= {row[4] for row in compiled}
+    assert seen == {True, False}  # readable and hidden runbooks were both among the rows
