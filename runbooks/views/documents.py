@@ -11,12 +11,13 @@ from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
-from runbooks import access, diffing, markdown, pagecache, sensitive
+from runbooks import access, diffing, fragments, markdown, pagecache, sensitive
 from runbooks.choices import RELEASED_STATUSES, Status
 from runbooks.forms import DocumentForm, NewDocumentForm, PublishForm
 from runbooks.kinds.registry import KINDS
@@ -92,6 +93,34 @@ def document_detail(request, kind, slug):
 
 
 def _detail_page(request, document):
+    """The read page: its shared part from the cache where the kind allows (per reader, see
+    `runbooks.fragments`), filled with the parts rendered for this request."""
+    pages = pages_of(document.kind)
+    render_shared = lambda: _shared_part(request, document)  # noqa: E731
+    shared = fragments.shared(request, document, render_shared, cached=pages.cache_shared)
+    personal = {"watch": _watch_button(request, document)}
+    if pages.personal_parts:
+        personal.update(pages.personal_parts(request, document))
+    content = fragments.fill(request, shared, personal)
+    context = {"document": document, "content_html": content}
+    return render(request, "documents/detail.html", context)
+
+
+def _watch_button(request, document) -> str:
+    watching = watch_state(request.user, document=document)
+    if watching is None:
+        return ""
+    context = {
+        "target": "document",
+        "target_id": document.pk,
+        "next": request.path,
+        "watching": watching,
+    }
+    return render_to_string("notifications/_watch.html", context, request)
+
+
+def _shared_part(request, document) -> str:
+    """The content of the read page, with marks for the personal parts and the CSRF token."""
     kind = document.kind
     context = {
         **kind_context(kind),
@@ -101,7 +130,8 @@ def _detail_page(request, document):
         "can_edit": can_edit(request.user, document),
         "can_publish": can_publish(request.user, document),
         "status_moves": status_moves(request.user, document),
-        "watching": watch_state(request.user, document=document),
+        "personal": fragments.Marks(),
+        "csrf_token": fragments.csrf_mark(),
     }
     detail_context = pages_of(kind).detail_context
     if detail_context:
@@ -109,7 +139,7 @@ def _detail_page(request, document):
     html = document.current_revision.html if document.current_revision else ""
     html = context.pop("text_html", html)  # as the kind shows it (a runbook's filled commands)
     context.update(comments_context(request, document, html))
-    return render(request, "documents/detail.html", context)
+    return render_to_string("documents/_detail_content.html", context, request)
 
 
 def _preview(form):

@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_POST
 
 from runbooks import access, charts, compatibility, links, placeholders
@@ -132,12 +133,23 @@ def detail_context(request, runbook) -> dict:
         "review_cause": review_cause(request.user, runbook),
         **removal_context(request, runbook, routes),
     }
-    # Counts and a number of providers only; signed-in readers, like /alerts/missing/.
     if request.user.is_authenticated:
-        context["firing"] = charts.firing_history(runbook)
         form = RouteForm(user=request.user, runbook=runbook)
         context["route_form"] = form if form.fields["scope"].choices else None
     return context
+
+
+def personal_parts(request, runbook) -> dict[str, str]:
+    """What the read page renders for every request, outside its cached part: the firing
+    history (alerts arrive without changing the page's stamp). Counts and a number of
+    providers only; signed-in readers, like /alerts/missing/."""
+    if not request.user.is_authenticated:
+        return {}
+    context = {"document": runbook, "firing": charts.firing_history(runbook)}
+    return {
+        "firing_line": render_to_string("documents/runbook/_firing_line.html", context, request),
+        "firing": render_to_string("documents/runbook/_firing.html", context, request),
+    }
 
 
 def review_cause(user, runbook) -> Document | None:
