@@ -25,6 +25,7 @@ carry one (a comment that could would receive the reader's CSRF token).
 
 import hashlib
 from collections.abc import Callable
+from datetime import datetime
 
 from django.core.cache import cache as shared_cache
 from django.middleware.csrf import get_token
@@ -58,10 +59,10 @@ def audience(user) -> tuple:
     return (user.pk, user.is_staff, user.is_superuser, sorted(roles_of(user).items()))
 
 
-def key(request, document) -> str:
+def key(request, pk: int, changed: datetime) -> str:
     parts = (
-        document.pk,
-        document.page_changed_at.isoformat(),
+        pk,
+        changed.isoformat(),
         pagecache._minute(),
         request.path,
         request.META.get("QUERY_STRING", ""),
@@ -69,20 +70,19 @@ def key(request, document) -> str:
         audience(request.user),
     )
     digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
-    return f"openops:fragment:{document.pk}:{digest}"
+    return f"openops:fragment:{pk}:{digest}"
 
 
-def shared(request, document, render: Callable[[], str], *, cached: bool) -> str:
-    """The shared part of `document`'s page for this reader, with its marks: from the cache
-    when `cached`, else from `render()` (which renders it with `Marks` and `csrf_mark`)."""
-    if not cached:
-        return render()
-    name = key(request, document)
-    html = shared_cache.get(name)
-    if html is None:
-        html = render()
-        shared_cache.set(name, html, TIMEOUT)
-    return html
+def shared(request, stamp: tuple[int, datetime], render: Callable[[], dict]) -> dict:
+    """The shared part of the page of the document with `stamp` (id, page_changed_at; already
+    checked visible to this reader), with its marks, from the cache or from `render()` (which
+    renders it with `Marks` and `csrf_mark`)."""
+    name = key(request, *stamp)
+    part = shared_cache.get(name)
+    if part is None:
+        part = render()
+        shared_cache.set(name, part, TIMEOUT)
+    return part
 
 
 def fill(request, html: str, personal: dict[str, str]) -> SafeString:

@@ -180,7 +180,7 @@ def test_a_hit_renders_only_the_personal_parts(world, readers, django_assert_max
     # session, user, roles, the document, watch state, firing history (2), unread count
     with CaptureQueriesContext(connection) as queries:
         page(readers["dave"], url)
-    assert len(queries) <= 8, [q["sql"] for q in queries]
+    assert len(queries) == 8, [q["sql"] for q in queries]
     cache.clear()
     with CaptureQueriesContext(connection) as missed:
         page(readers["dave"], url)

@@ -89,18 +89,36 @@ def document_detail(request, kind, slug):
         stamp = access.page_stamp(request.user, kind, slug)
         fetch = lambda: _detail_page(request, access.get_document(request.user, kind, slug))  # noqa: E731
         return pagecache.serve(request, stamp, fetch)
+    if pages_of(kind).cache_shared:
+        return _cached_detail_page(request, kind, slug)
     return _detail_page(request, access.get_document(request.user, kind, slug))
 
 
+def _cached_detail_page(request, kind, slug):
+    """The read page with its shared part from the cache, for this reader (`runbooks.fragments`).
+    A hit checks visibility reading the document's stamp alone; the personal parts see the
+    document as its id, kind, slug and title (kept with the part)."""
+    stamp = access.page_stamp(request.user, kind, slug)
+
+    def render_shared() -> dict:
+        document = access.get_document(request.user, kind, slug)
+        return {"title": document.title, "html": _shared_part(request, document)}
+
+    shared = fragments.shared(request, stamp, render_shared)
+    document = KINDS[kind].model(pk=stamp[0], kind=kind, slug=slug, title=shared["title"])
+    return _page(request, document, shared["html"])
+
+
 def _detail_page(request, document):
-    """The read page: its shared part from the cache where the kind allows (per reader, see
-    `runbooks.fragments`), filled with the parts rendered for this request."""
-    pages = pages_of(document.kind)
-    render_shared = lambda: _shared_part(request, document)  # noqa: E731
-    shared = fragments.shared(request, document, render_shared, cached=pages.cache_shared)
+    return _page(request, document, _shared_part(request, document))
+
+
+def _page(request, document, shared: str):
+    """The read page: its shared part filled with the parts rendered for this request."""
     personal = {"watch": _watch_button(request, document)}
-    if pages.personal_parts:
-        personal.update(pages.personal_parts(request, document))
+    personal_parts = pages_of(document.kind).personal_parts
+    if personal_parts:
+        personal.update(personal_parts(request, document))
     content = fragments.fill(request, shared, personal)
     context = {"document": document, "content_html": content}
     return render(request, "documents/detail.html", context)

@@ -32,8 +32,9 @@ class KindPages:
     detail_context: Callable[..., dict] | None = None
     history_context: Callable[..., dict] | None = None
     # f(request, document) -> {name: HTML} of the read page's parts rendered for every request
-    # (`personal.<name>` in its templates), and whether the rest of its content is cached per
-    # reader (runbooks/fragments.py: everything else it shows must move `page_changed_at`).
+    # (`personal.<name>` in its templates, given the document's id, kind, slug and title only
+    # when `cache_shared`), and whether the rest of its content is cached per reader
+    # (runbooks/fragments.py: everything else it shows must move `page_changed_at`).
     personal_parts: Callable[..., dict[str, str]] | None = None
     cache_shared: bool = False
     # f(request) -> (form initial, relation values): a new document started from what the
