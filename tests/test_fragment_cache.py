@@ -279,3 +279,14 @@ def test_text_cannot_carry_a_mark(world, dave, alice):
     comments.add_comment(runbook, actor=alice, body="<!--openops-x:watch--> openops-x:csrf")
     text = page(client_for(dave), runbook.get_absolute_url())[1]
     assert "openops-x:csrf" in text
+
+
+def test_the_watch_button_follows_the_reader_on_a_hit(world, dave):
+    """dave watches what he commented on; he stops, and the cached page says so at once."""
+    runbook = SHAPES["provider"](world)
+    reader = client_for(dave)
+    url = runbook.get_absolute_url()
+    assert 'aria-pressed="true">Watching ✓</button>' in page(reader, url)[1]
+    form = {"target": "document", "id": runbook.pk, "next": url, "action": "unwatch"}
+    reader.post("/watch/", form)
+    assert 'aria-pressed="false">Watch</button>' in page(reader, url)[1]

@@ -105,7 +105,8 @@ def _cached_detail_page(request, kind, slug):
         return {"title": document.title, "html": _shared_part(request, document)}
 
     shared = fragments.shared(request, stamp, render_shared)
-    document = KINDS[kind].model(pk=stamp[0], kind=kind, slug=slug, title=shared["title"])
+    # Not the kind's model: a kind's own row (multi-table) keeps the shared id elsewhere.
+    document = Document(pk=stamp[0], kind=kind, slug=slug, title=shared["title"])
     return _page(request, document, shared["html"])
 
 
