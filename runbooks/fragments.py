@@ -85,6 +85,19 @@ def shared(request, stamp: tuple[int, datetime], render: Callable[[], dict]) -> 
     return part
 
 
+def rendered_once(name: str, inputs, render: Callable[[], object]):
+    """`render()`, a function of `inputs` alone (read for this request), kept under a key made
+    of them, the minute (relative times) and the deploy: nothing to invalidate."""
+    parts = (name, inputs, pagecache._minute(), pagecache._code_version())
+    digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+    key = f"openops:rendered:{name}:{digest}"
+    value = shared_cache.get(key)
+    if value is None:
+        value = render()
+        shared_cache.set(key, value, TIMEOUT)
+    return value
+
+
 def fill(request, html: str, personal: dict[str, str]) -> SafeString:
     """The shared part with this request's CSRF token and personal parts where the marks are."""
     prefix = f"<!--{_mark}:"

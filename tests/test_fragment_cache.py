@@ -290,3 +290,17 @@ def test_the_watch_button_follows_the_reader_on_a_hit(world, dave):
     form = {"target": "document", "id": runbook.pk, "next": url, "action": "unwatch"}
     reader.post("/watch/", form)
     assert 'aria-pressed="false">Watch</button>' in page(reader, url)[1]
+
+
+def test_start_a_post_mortem_follows_the_alerts_received_on_a_hit(world, alice, provider_a):
+    """Opened from an alert link: before the alert is received the page offers a post-mortem
+    from the runbook; once it is, from the alert as received (alerts do not stamp the page)."""
+    runbook = SHAPES["provider"](world)
+    reader = client_for(alice)
+    url = f"{runbook.get_absolute_url()}?alert=CephOSDDown&label.instance=provider-a-node-0"
+    text = page(reader, url)[1]
+    assert "from_runbook=" in text and "Opened from alert" in text
+    received = make_alert(provider_a, runbook=runbook)
+    text = page(reader, url)[1]
+    assert f"from_alert={received.pk}" in text
+    assert page(reader, url) == uncached({"alice": reader}, url)["alice"]
