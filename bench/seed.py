@@ -122,6 +122,7 @@ def _runbooks(start: int, count: int, log) -> None:
     from runbooks.choices import Kind, Status, Visibility
     from runbooks.markdown import render
     from runbooks.models import Document, Revision, Runbook
+    from runbooks.models.runbooks import ReviewReason
 
     started = time.perf_counter()
     texts = [markdown_text(n) for n in range(VARIANTS)]
@@ -147,8 +148,11 @@ def _runbooks(start: int, count: int, log) -> None:
                 f"INSERT INTO {Runbook._meta.db_table} (document_ptr_id, component, "
                 "review_interval_days, review_due_at, review_due_reason, source_name, "
                 "front_matter, incident_uses, placeholder_labels) "
-                "VALUES (%s, %s, 180, %s, '', '', '', 0, '{}')",
-                [(d.pk, SERVICES[n % len(SERVICES)], due) for n, d in enumerate(documents, start)],
+                "VALUES (%s, %s, 180, %s, %s, '', '', 0, '{}')",
+                [
+                    (d.pk, SERVICES[n % len(SERVICES)], due, ReviewReason.TIME)
+                    for n, d in enumerate(documents, start)
+                ],
             )
         revisions = []
         for n, document in enumerate(documents, start):

@@ -11,12 +11,13 @@ from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
-from runbooks import access, diffing, fastpath, markdown, pagecache, sensitive
+from runbooks import access, diffing, fastpath, fragments, markdown, pagecache, sensitive
 from runbooks.choices import RELEASED_STATUSES, Status
 from runbooks.forms import DocumentForm, NewDocumentForm, PublishForm
 from runbooks.kinds.registry import KINDS
@@ -97,10 +98,57 @@ def document_detail(request, kind, slug):
         stamp = access.page_stamp(request.user, kind, slug)
         fetch = lambda: _detail_page(request, access.get_document(request.user, kind, slug))  # noqa: E731
         return pagecache.serve(request, stamp, fetch)
+    if pages_of(kind).cache_shared:
+        return _cached_detail_page(request, kind, slug)
     return _detail_page(request, access.get_document(request.user, kind, slug))
 
 
+def _cached_detail_page(request, kind, slug):
+    """The read page with its shared part from the cache, for this reader (`runbooks.fragments`).
+    A hit checks visibility reading the document's stamp alone; the personal parts see the
+    document as its id, kind, slug and title (kept with the part)."""
+    stamp = access.page_stamp(request.user, kind, slug)
+
+    def render_shared() -> dict:
+        document = access.get_document(request.user, kind, slug)
+        return {"title": document.title, "html": _shared_part(request, document)}
+
+    shared = fragments.shared(request, stamp, render_shared)
+    # Not the kind's model: a kind's own row (multi-table) keeps the shared id elsewhere.
+    document = Document(pk=stamp[0], kind=kind, slug=slug, title=shared["title"])
+    return _page(request, document, shared["html"])
+
+
 def _detail_page(request, document):
+    return _page(request, document, _shared_part(request, document))
+
+
+def _page(request, document, shared: str):
+    """The read page: its shared part filled with the parts rendered for this request."""
+    personal = {"watch": _watch_button(request, document)}
+    personal_parts = pages_of(document.kind).personal_parts
+    if personal_parts:
+        personal.update(personal_parts(request, document))
+    content = fragments.fill(request, shared, personal)
+    context = {"document": document, "content_html": content}
+    return render(request, "documents/detail.html", context)
+
+
+def _watch_button(request, document) -> str:
+    watching = watch_state(request.user, document=document)
+    if watching is None:
+        return ""
+    context = {
+        "target": "document",
+        "target_id": document.pk,
+        "next": request.path,
+        "watching": watching,
+    }
+    return render_to_string("notifications/_watch.html", context, request)
+
+
+def _shared_part(request, document) -> str:
+    """The content of the read page, with marks for the personal parts and the CSRF token."""
     kind = document.kind
     context = {
         **kind_context(kind),
@@ -110,7 +158,8 @@ def _detail_page(request, document):
         "can_edit": can_edit(request.user, document),
         "can_publish": can_publish(request.user, document),
         "status_moves": status_moves(request.user, document),
-        "watching": watch_state(request.user, document=document),
+        "personal": fragments.Marks(),
+        "csrf_token": fragments.csrf_mark(),
     }
     detail_context = pages_of(kind).detail_context
     if detail_context:
@@ -118,7 +167,7 @@ def _detail_page(request, document):
     html = document.current_revision.html if document.current_revision else ""
     html = context.pop("text_html", html)  # as the kind shows it (a runbook's filled commands)
     context.update(comments_context(request, document, html))
-    return render(request, "documents/detail.html", context)
+    return render_to_string("documents/_detail_content.html", context, request)
 
 
 def _preview(form):

@@ -31,6 +31,12 @@ class KindPages:
     # f(request, document) -> extra context of the read page, and of the history page.
     detail_context: Callable[..., dict] | None = None
     history_context: Callable[..., dict] | None = None
+    # f(request, document) -> {name: HTML} of the read page's parts rendered for every request
+    # (`personal.<name>` in its templates, given the document's id, kind, slug and title only
+    # when `cache_shared`), and whether the rest of its content is cached per reader
+    # (runbooks/fragments.py: everything else it shows must move `page_changed_at`).
+    personal_parts: Callable[..., dict[str, str]] | None = None
+    cache_shared: bool = False
     # f(request) -> (form initial, relation values): a new document started from what the
     # request names (`?from_alert=<id>`, `?from_runbook=<slug>`: "Start a post-mortem"); the
     # form carries both through the POST.
@@ -58,6 +64,8 @@ PAGES: dict[str, KindPages] = {
         ),
         detail_context=runbook_pages.detail_context,
         history_context=runbook_pages.history_context,
+        personal_parts=runbook_pages.personal_parts,
+        cache_shared=True,
         create=runbook_services.create_runbook,
     ),
     Kind.POSTMORTEM: KindPages(

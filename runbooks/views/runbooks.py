@@ -5,9 +5,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_POST
 
-from runbooks import access, charts, compatibility, links, placeholders
+from runbooks import access, charts, compatibility, fragments, links, placeholders
 from runbooks.choices import Kind
 from runbooks.forms import RouteForm
 from runbooks.models import (
@@ -26,6 +27,7 @@ from runbooks.views.links import alert_context
 from runbooks.visibility import can_change_route, can_create_any, can_manage_route
 
 RECEIVED_CANDIDATES = 20
+START_POSTMORTEM = "documents/runbook/_start_postmortem.html"
 
 
 def routes_for_page(user, runbook):
@@ -123,7 +125,6 @@ def detail_context(request, runbook) -> dict:
         # each of its sections (its H2s; their ids are the renderer's).
         "action_first": alert is not None,
         "jump_to": [item for item in toc if item["level"] == 2],
-        "postmortem_url": postmortem_url(request.user, runbook, alert),
         "routes": routes,
         "hint_providers": hint_providers(request.user, runbook),
         "feedback": feedback(request.user, runbook),
@@ -132,12 +133,37 @@ def detail_context(request, runbook) -> dict:
         "review_cause": review_cause(request.user, runbook),
         **removal_context(request, runbook, routes),
     }
-    # Counts and a number of providers only; signed-in readers, like /alerts/missing/.
     if request.user.is_authenticated:
-        context["firing"] = charts.firing_history(runbook)
         form = RouteForm(user=request.user, runbook=runbook)
         context["route_form"] = form if form.fields["scope"].choices else None
     return context
+
+
+def personal_parts(request, runbook) -> dict[str, str]:
+    """What the read page renders for every request, outside its cached part: what follows
+    received alerts, which arrive without changing the page's stamp — the firing history
+    (counts and a number of providers only; signed-in readers, like /alerts/missing/) and,
+    opened from an alert, "Start a post-mortem" from the alert as received."""
+    url = postmortem_url(request.user, runbook, alert_context(request.GET))
+    start = {"postmortem_url": url}
+    parts = {"start_postmortem": render_to_string(START_POSTMORTEM, start, request)}
+    if request.user.is_authenticated:
+        parts |= firing_parts(charts.firing_history(runbook), runbook.slug)
+    return parts
+
+
+def firing_parts(firing: charts.FiringHistory, slug: str) -> dict[str, str]:
+    """The firing line and chart, rendered once per history (the SVG's thirty dated bars cost
+    more than reading the counts)."""
+
+    def render() -> dict[str, str]:
+        context = {"firing": firing, "document": {"slug": slug}}
+        return {
+            "firing_line": render_to_string("documents/runbook/_firing_line.html", context),
+            "firing": render_to_string("documents/runbook/_firing.html", context),
+        }
+
+    return fragments.rendered_once("firing", (firing, slug), render)
 
 
 def review_cause(user, runbook) -> Document | None:
