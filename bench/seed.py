@@ -146,7 +146,8 @@ def _runbooks(start: int, count: int, log) -> None:
             cursor.executemany(
                 f"INSERT INTO {Runbook._meta.db_table} (document_ptr_id, component, "
                 "review_interval_days, review_due_at, source_name, front_matter, "
-                "incident_uses) VALUES (%s, %s, 180, %s, '', '', 0)",
+                "incident_uses, review_due_reason, placeholder_labels) "
+                "VALUES (%s, %s, 180, %s, '', '', 0, '', '{}')",
                 [(d.pk, SERVICES[n % len(SERVICES)], due) for n, d in enumerate(documents, start)],
             )
         revisions = []

@@ -18,7 +18,7 @@ TABLE = "runbooks_search_fts"
 # bm25 column weights: title, alert names, tags and fields, text.
 BM25 = f"bm25({TABLE}, 10.0, 5.0, 3.0, 1.0)"
 TOKENIZE = "porter unicode61"  # as migration 0015 made the table
-COUNTS_IN_PAGE = False  # FTS5's bm25() is not available beside window functions
+HEADING = "{title names tags}"  # the columns a heading match is found in
 
 
 def require_fts5() -> None:
@@ -36,15 +36,16 @@ def _phrase(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
-def expression(terms: Terms) -> str | None:
-    """`("a" AND "b c") OR ("d") NOT "e"` — or None when nothing positive is asked for."""
+def expression(terms: Terms, columns: str = "") -> str | None:
+    """`("a" AND "b c") OR ("d") NOT "e"` — or None when nothing positive is asked for; with
+    `columns` (`{title names}`), the positive part only in those columns."""
     if terms.empty:
         return None
     groups = " OR ".join(
         "(" + " AND ".join(_phrase(p) for p in group) + ")" for group in terms.alternatives
     )
     excluded = "".join(f" NOT {_phrase(p)}" for p in terms.excluded)
-    return f"({groups}){excluded}"
+    return f"({columns + ' : ' if columns else ''}({groups})){excluded}"
 
 
 def after_write(ids: list[int]) -> None:
@@ -59,8 +60,9 @@ def _match(documents, expr: str):
     )
 
 
-def matching(documents, text: str):
-    expr = expression(parse(text))
+def matching(documents, text: str, heading: bool = False):
+    """The documents that match; with `heading`, those whose title, alert names or tags do."""
+    expr = expression(parse(text), HEADING if heading else "")
     return None if expr is None else _match(documents, expr)
 
 
