@@ -107,7 +107,7 @@ def _find(
         shown = everywhere.of_kind(kind)
     results.counts = {k: n for k, n in everywhere.counts().items() if k in Kind.values}
     results.more, results.total = shown.more, len(shown.candidates)
-    ranked = _ranked(engine, shown.candidates, query)
+    ranked = _ranked(shown.candidates)
     results.page = Paginator(range(results.total), per_page).get_page(_number(page))
     hits = _documents(ranked[results.page.start_index() - 1 : results.page.end_index()])
     snippets = engine.snippets([d.pk for d in hits], query)
@@ -121,17 +121,12 @@ def _pool(engine, documents, query: str) -> candidates.Pool | None:
     matches = engine.matching(documents, query)
     if matches is None:
         return None
-    return candidates.pool(matches, engine.matching(documents, query, heading=True))
+    heading = engine.matching(documents, query, heading=True)
+    return candidates.pool(engine.newest_first(matches, query), engine.newest_first(heading, query))
 
 
-def _ranked(engine, found: list[candidates.Candidate], query: str) -> list[tuple[int, float]]:
-    """The candidates best first, with their ranks: one query over at most CANDIDATES rows."""
-    if not found:
-        return []
-    among = engine.matching(Document.objects.filter(pk__in=[c.pk for c in found]), query)
-    rows = engine.ranked(among, query).values_list("pk", "rank", "title")
-    ranks = {pk: (float(rank), title) for pk, rank, title in rows}
-    return [(pk, ranks[pk][0]) for pk in candidates.ordered(found, ranks)]
+def _ranked(found: list[candidates.Candidate]) -> list[tuple[int, float]]:
+    return [(c.pk, c.rank) for c in candidates.ordered(found)]
 
 
 def _documents(ranked: list[tuple[int, float]]) -> list[Document]:

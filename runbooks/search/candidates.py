@@ -26,6 +26,7 @@ class Candidate:
     pk: int
     kind: str
     heading: bool
+    rank: float  # the backend's rank (on SQLite, a heading match's is the heading's own)
 
 
 @dataclass
@@ -44,26 +45,21 @@ class Pool:
         return counted
 
 
-def _first(matches) -> list[tuple[int, str]]:
-    return list(matches.order_by("-pk").values_list("pk", "kind")[: CANDIDATES + 1])
+def _first(matches) -> list[tuple[int, str, float]]:
+    return list(matches.values_list("pk", "kind", "rank")[: CANDIDATES + 1])
 
 
 def pool(matches, heading_matches) -> Pool:
-    """The candidates among `matches`, `heading_matches` (a subset of them) first."""
+    """The candidates among `matches`, `heading_matches` (a subset of them) first; both in
+    the order the index gives (the backend's `newest_first`)."""
     heading = _first(heading_matches)
-    found = {pk: Candidate(pk, kind, True) for pk, kind in heading}
-    for pk, kind in _first(matches):
-        found.setdefault(pk, Candidate(pk, kind, False))
+    found = {pk: Candidate(pk, kind, True, float(rank)) for pk, kind, rank in heading}
+    for pk, kind, rank in _first(matches):
+        found.setdefault(pk, Candidate(pk, kind, False, float(rank)))
     candidates = list(found.values())
     return Pool(candidates[:CANDIDATES], more=len(candidates) > CANDIDATES)
 
 
-def ordered(candidates: list[Candidate], ranks: dict[int, tuple[float, str]]) -> list[int]:
-    """Ids best first: heading matches, then by rank, title and id (as before)."""
-    by_pk = {c.pk: c for c in candidates}
-
-    def key(pk: int):
-        rank, title = ranks[pk]
-        return (not by_pk[pk].heading, -rank, title, pk)
-
-    return sorted((pk for pk in by_pk if pk in ranks), key=key)
+def ordered(candidates: list[Candidate]) -> list[Candidate]:
+    """Best first: heading matches, then the rest, each by rank, then the newest."""
+    return sorted(candidates, key=lambda c: (not c.heading, -c.rank, -c.pk))

@@ -68,8 +68,11 @@ def matching(documents, text: str, heading: bool = False):
     return found
 
 
-def ranked(matches, text: str):
-    return matches.annotate(rank=SearchRank(F("search_entry__vector"), _query(text)))
+def newest_first(matches, text: str):
+    """Newest first (the primary key), each with its ts_rank: computed only for the rows a
+    LIMIT lets through."""
+    rank = SearchRank(F("search_entry__vector"), _query(text))
+    return matches.annotate(rank=rank).order_by("-pk")
 
 
 def snippets(ids: list[int], text: str) -> dict[int, str]:
