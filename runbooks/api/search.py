@@ -36,7 +36,11 @@ class SuggestionSerializer(serializers.Serializer):
 
 
 class SearchResultsSerializer(serializers.Serializer):
-    count = serializers.IntegerField()
+    count = serializers.IntegerField(help_text="Results that can be paged: at most 200.")
+    more = serializers.BooleanField(
+        help_text="More than `count` documents match: the best of the first `count` found are "
+        "ranked and paged; add words, or choose a kind or a provider."
+    )
     next = serializers.URLField(allow_null=True)
     previous = serializers.URLField(allow_null=True)
     counts = serializers.DictField(child=serializers.IntegerField(), help_text="Per kind.")
@@ -103,6 +107,7 @@ class SearchView(APIView):
         hits = page.object_list if page else []
         body = {
             "count": found.total,
+            "more": found.more,
             "next": self._link(request, page.next_page_number())
             if page and page.has_next()
             else None,

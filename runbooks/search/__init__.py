@@ -4,7 +4,8 @@ all ask here; what a user may see is decided by `Document.objects.visible_to`, b
 ranking, counting or suggesting.
 
 - `find(user, text, …)`: ranked results with counts per kind, snippets for the page shown, and
-  "did you mean" titles when nothing matches;
+  "did you mean" titles when nothing matches; what is ranked is a bounded candidate set
+  (`candidates.py`), so past CANDIDATES matches it says "more than" instead of counting;
 - `suggest(user, text)`: titles and alert names as you type;
 - `entries.reindex(document)` / `entries.rebuild()`: keeping the index (services call it).
 
@@ -16,7 +17,6 @@ whole by time; a search that would take longer raises TooBroad, which callers an
 from dataclasses import dataclass, field
 
 from django.core.paginator import Paginator
-from django.db.models import Count, Q, Window
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -24,6 +24,7 @@ from runbooks.choices import Kind
 from runbooks.links import alert_url
 from runbooks.models import Document, SearchEntry
 
+from . import candidates
 from .backends import backend
 from .budget import TooBroad, limited
 from .terms import MARK_END, MARK_START, tidy
@@ -50,7 +51,8 @@ class Suggestion:
 class Results:
     query: str
     page: object = None  # a Paginator page of Hits
-    total: int = 0
+    total: int = 0  # matches ranked and paged: at most CANDIDATES
+    more: bool = False  # more than CANDIDATES matched: refine the search
     counts: dict[str, int] = field(default_factory=dict)  # kind → matches, whatever `kind`
     suggestions: list[Suggestion] = field(default_factory=list)  # when nothing matched
 
@@ -89,29 +91,25 @@ def find(user, text: str, **options) -> Results:
 def _find(
     user, text: str, *, kind=None, tag=None, provider=None, status=None, page=1, per_page=PAGE_SIZE
 ):
-    """On PostgreSQL, without a kind filter, the page and the counts per kind come from one
-    query (window counts), so a broad query reads its matches once."""
+    """Ranks a bounded candidate set (`candidates.py`): past CANDIDATES visible matches, the
+    best of the first CANDIDATES are paged and `more` says there were more."""
     query = tidy(text)
     results = Results(query=query)
     engine = backend()
-    everywhere = engine.matching(visible(user, tag=tag, provider=provider, status=status), query)
+    documents = visible(user, tag=tag, provider=provider, status=status)
+    everywhere = _pool(engine, documents, query)
     if everywhere is None:
         return results
-    matches = everywhere.filter(kind=kind) if kind else everywhere
-    number = _number(page)
-    together = engine.COUNTS_IN_PAGE and not kind
-    hits = _page(engine, matches, query, number, per_page, together)
-    if hits and together:
-        results.counts = {k: getattr(hits[0], f"count_{k}") for k in Kind.values}
-    else:
-        results.counts = _counts(everywhere)
-    results.counts = {k: n for k, n in results.counts.items() if n}
-    results.total = results.counts.get(kind, 0) if kind else sum(results.counts.values())
-    last = max(1, -(-results.total // per_page))
-    if not hits and number > last and results.total:  # past the end: the last page
-        number = last
-        hits = _page(engine, matches, query, number, per_page, together=False)
-    results.page = Paginator(range(results.total), per_page).get_page(number)
+    shown = everywhere
+    if kind and everywhere.more:  # cut: the kind's own candidates
+        shown = _pool(engine, documents.filter(kind=kind), query)
+    elif kind:  # every match is in the pool
+        shown = everywhere.of_kind(kind)
+    results.counts = {k: n for k, n in everywhere.counts().items() if k in Kind.values}
+    results.more, results.total = shown.more, len(shown.candidates)
+    ranked = _ranked(shown.candidates)
+    results.page = Paginator(range(results.total), per_page).get_page(_number(page))
+    hits = _documents(ranked[results.page.start_index() - 1 : results.page.end_index()])
     snippets = engine.snippets([d.pk for d in hits], query)
     results.page.object_list = [Hit(d, float(d.rank), marked(snippets.get(d.pk, ""))) for d in hits]
     if not results.total:
@@ -119,25 +117,36 @@ def _find(
     return results
 
 
+def _pool(engine, documents, query: str) -> candidates.Pool | None:
+    matches = engine.matching(documents, query)
+    if matches is None:
+        return None
+    heading = engine.matching(documents, query, heading=True)
+    return candidates.pool(engine.newest_first(matches, query), engine.newest_first(heading, query))
+
+
+def _ranked(found: list[candidates.Candidate]) -> list[tuple[int, float]]:
+    return [(c.pk, c.rank) for c in candidates.ordered(found)]
+
+
+def _documents(ranked: list[tuple[int, float]]) -> list[Document]:
+    """The page's documents in the ranked order, each with its rank."""
+    if not ranked:
+        return []
+    by_pk = Document.objects.select_related("provider").in_bulk([pk for pk, _ in ranked])
+    page = []
+    for pk, rank in ranked:
+        if pk in by_pk:
+            by_pk[pk].rank = rank
+            page.append(by_pk[pk])
+    return page
+
+
 def _number(page) -> int:
     try:
         return max(1, min(int(page), 10_000))
     except (TypeError, ValueError):
         return 1
-
-
-def _page(engine, matches, query, number: int, per_page: int, together: bool) -> list[Document]:
-    ranked = engine.ranked(matches, query).select_related("provider")
-    if together:  # counts per kind over every match, beside each row
-        counts = {f"count_{k}": Window(Count("id", filter=Q(kind=k))) for k in Kind.values}
-        ranked = ranked.annotate(**counts)
-    start = (number - 1) * per_page
-    return list(ranked.order_by("-rank", "title", "pk")[start : start + per_page])
-
-
-def _counts(matches) -> dict[str, int]:
-    counted = matches.order_by().values_list("kind").annotate(n=Count("id", distinct=True))
-    return {k: n for k, n in counted if k in Kind.values}
 
 
 def suggest(user, text: str, limit: int = SUGGESTIONS) -> list[Suggestion]:

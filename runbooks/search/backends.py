@@ -1,6 +1,6 @@
 """The search backend of the database in use: `postgres` (tsvector, GIN, pg_trgm) or `sqlite`
-(FTS5). Each offers the same functions: after_write, matching, ranked, snippets, prefixed,
-similar."""
+(FTS5). Each offers the same functions: after_write, matching, newest_first, ranks, snippets,
+prefixed, similar."""
 
 from django.db import connection
 

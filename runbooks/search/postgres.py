@@ -40,7 +40,6 @@ for _column, _weight, _configs in PARTS:
 HEADING = SearchVector("title", config="simple") + SearchVector("names", config="simple")
 SIMILAR = 0.3
 _LETTERS = re.compile(r"[^\W_]+")
-COUNTS_IN_PAGE = True  # window counts beside the ranked rows
 
 
 def _query(text: str) -> SearchQuery | None:
@@ -56,13 +55,24 @@ def after_write(ids: list[int]) -> None:
     SearchEntry.objects.filter(pk__in=ids).update(vector=VECTOR, heading=HEADING)
 
 
-def matching(documents, text: str):
+def matching(documents, text: str, heading: bool = False):
+    """The documents that match; with `heading`, those whose title or alert names do too
+    (words as written: the `heading` vector and its GIN index)."""
     query = _query(text)
-    return None if query is None else documents.filter(search_entry__vector=query)
+    if query is None:
+        return None
+    found = documents.filter(search_entry__vector=query)
+    if heading:
+        words = SearchQuery(parse(text).websearch(), config="simple", search_type="websearch")
+        found = found.filter(search_entry__heading=words)
+    return found
 
 
-def ranked(matches, text: str):
-    return matches.annotate(rank=SearchRank(F("search_entry__vector"), _query(text)))
+def newest_first(matches, text: str):
+    """Newest first (the primary key), each with its ts_rank: computed only for the rows a
+    LIMIT lets through."""
+    rank = SearchRank(F("search_entry__vector"), _query(text))
+    return matches.annotate(rank=rank).order_by("-pk")
 
 
 def snippets(ids: list[int], text: str) -> dict[int, str]:

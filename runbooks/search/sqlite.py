@@ -18,7 +18,10 @@ TABLE = "runbooks_search_fts"
 # bm25 column weights: title, alert names, tags and fields, text.
 BM25 = f"bm25({TABLE}, 10.0, 5.0, 3.0, 1.0)"
 TOKENIZE = "porter unicode61"  # as migration 0015 made the table
-COUNTS_IN_PAGE = False  # FTS5's bm25() is not available beside window functions
+# Title, alert names and tags alone (migration 0029): heading matches without reading the
+# positions of every match in the full table.
+HEADING_TABLE = "runbooks_search_heading_fts"
+HEADING_BM25 = f"bm25({HEADING_TABLE}, 10.0, 5.0, 3.0)"
 
 
 def require_fts5() -> None:
@@ -36,14 +39,14 @@ def _phrase(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
-def expression(terms: Terms) -> str | None:
+def expression(terms: Terms, excluding: bool = True) -> str | None:
     """`("a" AND "b c") OR ("d") NOT "e"` — or None when nothing positive is asked for."""
     if terms.empty:
         return None
     groups = " OR ".join(
         "(" + " AND ".join(_phrase(p) for p in group) + ")" for group in terms.alternatives
     )
-    excluded = "".join(f" NOT {_phrase(p)}" for p in terms.excluded)
+    excluded = "".join(f" NOT {_phrase(p)}" for p in terms.excluded) if excluding else ""
     return f"({groups}){excluded}"
 
 
@@ -51,21 +54,35 @@ def after_write(ids: list[int]) -> None:
     """The triggers of migration 0015 did it, in the same transaction."""
 
 
-def _match(documents, expr: str):
+def _match(documents, expr: str, table: str = TABLE):
     return documents.extra(
-        tables=[TABLE],
-        where=[f"{TABLE}.rowid = runbooks_document.id", f"{TABLE} MATCH %s"],
+        tables=[table],
+        where=[f"{table}.rowid = runbooks_document.id", f"{table} MATCH %s"],
         params=[expr],
     )
 
 
-def matching(documents, text: str):
-    expr = expression(parse(text))
-    return None if expr is None else _match(documents, expr)
+def matching(documents, text: str, heading: bool = False):
+    """The documents that match; with `heading`, those whose title, alert names or tags do,
+    from the heading table alone: there, every heading match matches the whole entry too,
+    unless words are excluded (then the whole entry is asked as well)."""
+    terms = parse(text)
+    expr = expression(terms)
+    if expr is None:
+        return None
+    if not heading:
+        return _match(documents, expr)
+    found = _match(documents, expr) if terms.excluded else documents
+    return _match(found, expression(terms, excluding=False), HEADING_TABLE)
 
 
-def ranked(matches, text: str):
-    return matches.extra(select={"rank": f"-{BM25}"})
+def newest_first(matches, text: str):
+    """Ranked in the index's own order, newest first: FTS5 hands rowids out descending, so a
+    LIMIT stops it, and bm25 is computed only for the rows a LIMIT lets through (the heading
+    table's, for heading matches)."""
+    table = HEADING_TABLE if HEADING_TABLE in matches.query.extra_tables else TABLE
+    weights = HEADING_BM25 if table == HEADING_TABLE else BM25
+    return matches.extra(select={"rank": f"-{weights}"}, order_by=[f"-{table}.rowid"])
 
 
 def snippets(ids: list[int], text: str) -> dict[int, str]:
