@@ -12,7 +12,6 @@ from django.utils import timezone
 
 from runbooks import inputs, pagecache
 from runbooks.actors import SYSTEM
-from runbooks.choices import RELEASED_STATUSES
 from runbooks.models import (
     ActionItem,
     Alert,
@@ -28,7 +27,7 @@ from runbooks.visibility import can_edit
 
 from . import events
 from .base import changes_pages, require
-from .reviews import put_up_for_review
+from .reviews import lifted_lately, put_up_for_review
 
 EDIT_DENIED = "You may read this post-mortem but not change its action items."
 FIELDS = ("title", "owner", "due_date", "status", "tracker_url")
@@ -207,14 +206,8 @@ def verdicts_follow(postmortem):
 def count_lifted_verdicts(now=None, within: timedelta = timedelta(days=1)) -> None:
     """Periodic: the verdicts of post-mortems whose embargo ended lately count from the moment
     it ended, for the runbooks whose provider could not read them before."""
-    now = now or timezone.now()
-    lifted = Postmortem.objects.filter(
-        status__in=RELEASED_STATUSES, embargo_until__lte=now, embargo_until__gt=now - within
-    )
-    for postmortem in lifted:
-        before = verdict_readers(
-            postmortem, at=postmortem.embargo_until - timedelta(microseconds=1)
-        )
+    for postmortem, just_before in lifted_lately(Postmortem, now or timezone.now(), within):
+        before = verdict_readers(postmortem, at=just_before)
         count_verdicts(postmortem, before=before, when=postmortem.embargo_until)
 
 

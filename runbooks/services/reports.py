@@ -10,12 +10,11 @@ from django.utils import timezone
 
 from runbooks import pagecache
 from runbooks.actors import SYSTEM
-from runbooks.choices import RELEASED_STATUSES
 from runbooks.models import Outcome, Report, ReviewReason, Runbook
 from runbooks.visibility import can_edit
 
 from .base import changes_pages, require
-from .reviews import put_up_for_review
+from .reviews import lifted_lately, put_up_for_review
 
 EDIT_DENIED = "You may read this report but not change it."
 
@@ -105,10 +104,6 @@ def failures_follow(report):
 def count_lifted_failures(now=None, within: timedelta = timedelta(days=1)) -> None:
     """Periodic: the failures told by reports whose embargo ended lately count from the moment
     it ended, for the runbooks whose provider could not read them before."""
-    now = now or timezone.now()
-    lifted = Report.objects.filter(
-        status__in=RELEASED_STATUSES, embargo_until__lte=now, embargo_until__gt=now - within
-    )
-    for report in lifted:
-        before = failure_readers(report, at=report.embargo_until - timedelta(microseconds=1))
+    for report, just_before in lifted_lately(Report, now or timezone.now(), within):
+        before = failure_readers(report, at=just_before)
         count_failure(report, before=before, when=report.embargo_until)

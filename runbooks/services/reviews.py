@@ -3,11 +3,12 @@ failed experience report on its current revision. Only a review (`runbooks.mark_
 clears it; an alert or a new interval never does (`Runbook.reschedule_review`)."""
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db.models import Q
 
 from runbooks import pagecache
+from runbooks.choices import RELEASED_STATUSES
 from runbooks.models import Document, ReviewReason, Runbook
 
 
@@ -20,3 +21,12 @@ def put_up_for_review(
     due = due.filter(Q(review_due_at__isnull=True) | Q(review_due_at__gt=when))
     pagecache.touch(list(due.values_list("pk", flat=True)))
     due.update(review_due_at=when, review_due_reason=reason, review_due_source=source.pk)
+
+
+def lifted_lately(model, now: datetime, within: timedelta):
+    """Released documents of `model` whose embargo ended in the `within` before `now`, each
+    with the instant just before it ended (who could read it then)."""
+    lifted = model.objects.filter(
+        status__in=RELEASED_STATUSES, embargo_until__lte=now, embargo_until__gt=now - within
+    )
+    return ((document, document.embargo_until - timedelta(microseconds=1)) for document in lifted)
