@@ -63,10 +63,10 @@ def key(request, pk: int, changed: datetime) -> str:
     parts = (
         pk,
         changed.isoformat(),
-        pagecache._minute(),
+        pagecache.minute(),
         request.path,
         request.META.get("QUERY_STRING", ""),
-        pagecache._code_version(),
+        pagecache.code_version(),
         audience(request.user),
     )
     digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
@@ -88,7 +88,7 @@ def shared(request, stamp: tuple[int, datetime], render: Callable[[], dict]) -> 
 def rendered_once(name: str, inputs, render: Callable[[], object]):
     """`render()`, a function of `inputs` alone (read for this request), kept under a key made
     of them, the minute (relative times) and the deploy: nothing to invalidate."""
-    parts = (name, inputs, pagecache._minute(), pagecache._code_version())
+    parts = (name, inputs, pagecache.minute(), pagecache.code_version())
     digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
     key = f"openops:rendered:{name}:{digest}"
     value = shared_cache.get(key)

@@ -160,7 +160,7 @@ class _Page:
         self.etag = quote_etag(self.key.rsplit(":", 1)[-1])
         # The page as of this minute: its relative times move on with the minute, not only
         # with writes, so the minute's start is as early as Last-Modified can be.
-        self.modified = max(int(stamp[1].timestamp()), _minute() * 60)
+        self.modified = max(int(stamp[1].timestamp()), minute() * 60)
 
     def from_cache(self) -> HttpResponse | None:
         if _not_modified(self.request, self.etag, self.modified):
@@ -178,13 +178,14 @@ class _Page:
         return response
 
 
-def _minute() -> int:
+def minute() -> int:
+    """The minute now: part of every cached page's and fragment's key."""
     return int(timezone.now().timestamp() // 60)
 
 
 def _key(request, pk: int, changed: datetime) -> str:
     query = request.META.get("QUERY_STRING", "")
-    parts = (pk, changed.isoformat(), _minute(), query, _code_version())
+    parts = (pk, changed.isoformat(), minute(), query, code_version())
     digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
     return f"openops:page:{pk}:{digest}"
 
@@ -198,7 +199,7 @@ def _not_modified(request, etag: str, modified: int) -> bool:
 
 
 @cache
-def _code_version() -> str:
+def code_version() -> str:
     """The deploy: templates and the static manifest (same files, same value in every
     worker and every instance)."""
     digest = hashlib.sha256()
